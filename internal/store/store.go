@@ -1,0 +1,190 @@
+// Package store is crossdock's persistence seam: one schema, applied by goose
+// migrations per dialect, on SQLite (embedded default, modernc.org/sqlite in
+// WAL mode) or PostgreSQL (pgx/v5). Repositories are plain database/sql, so
+// the same code runs on both; the River job queue runs on the same database
+// so that a state change and the job that follows it commit together.
+//
+// SQLite rules: every write goes through a single-connection pool (Write),
+// shared with River; reads use a separate pool (Read).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Dialect names a supported database.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Querier is what repositories need: a *sql.DB or a *sql.Tx.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store holds the database pools.
+type Store struct {
+	Dialect Dialect
+	// Write is the pool for writes and River (one connection on SQLite).
+	Write *sql.DB
+	// Read is the pool for reads that need no transaction.
+	Read *sql.DB
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database. For SQLite, dsn is a file path.
+func Open(ctx context.Context, dialect Dialect, dsn string) (*Store, error) {
+	switch dialect {
+	case SQLite:
+		return openSQLite(dsn)
+	case Postgres:
+		return openPostgres(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("store: unknown dialect %q", dialect)
+	}
+}
+
+func sqliteDSN(path string, readOnly bool) string {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	if readOnly {
+		q.Set("mode", "ro")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openSQLite(path string) (*Store, error) {
+	if path == "" || strings.Contains(path, ":memory:") {
+		return nil, errors.New("store: sqlite needs a file path (WAL and a separate read pool need a file)")
+	}
+	w, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", sqliteDSN(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open sqlite reader: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	return &Store{Dialect: SQLite, Write: w, Read: r}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres dsn: %w", err)
+	}
+	if cfg.MaxConns < 20 {
+		cfg.MaxConns = 20
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect postgres: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	if err := db.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect postgres: %w", err)
+	}
+	return &Store{Dialect: Postgres, Write: db, Read: db, pool: pool}, nil
+}
+
+// RiverDriver returns the River driver for this store. Both drivers work on
+// *sql.Tx, so jobs are inserted in the same transaction as our rows.
+func (s *Store) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	if s.Dialect == Postgres {
+		return riverdatabasesql.NewWithPgxListener(s.Write, s.pool)
+	}
+	return riversqlite.New(s.Write)
+}
+
+// Migrate applies crossdock's migrations and River's, idempotently.
+func (s *Store) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations/"+string(s.Dialect))
+	if err != nil {
+		return err
+	}
+	gd := goose.DialectSQLite3
+	if s.Dialect == Postgres {
+		gd = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gd, s.Write, sub)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	m, err := rivermigrate.New(s.RiverDriver(), nil)
+	if err != nil {
+		return fmt.Errorf("store: river migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("store: river migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	var errs []error
+	if s.Read != s.Write {
+		errs = append(errs, s.Read.Close())
+	}
+	errs = append(errs, s.Write.Close())
+	if s.pool != nil {
+		s.pool.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// InTx runs fn in a write transaction and commits it if fn returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}

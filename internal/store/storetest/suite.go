@@ -1,0 +1,214 @@
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/crossdock/crossdock/internal/order"
+	"github.com/crossdock/crossdock/internal/store"
+)
+
+// Run runs the store conformance suite against a fresh store from open.
+func Run(t *testing.T, open func(t *testing.T) *store.Store) {
+	ctx := context.Background()
+
+	t.Run("MigrateIsIdempotent", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("second migrate: %v", err)
+		}
+	})
+
+	t.Run("WebhookDedupOnDeliveryAndEvent", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		e := &store.WebhookEvent{Shop: "a.myshopify.com", Topic: "orders/create", WebhookID: "w1", EventID: "e1",
+			ReceivedAt: time.Now(), Body: []byte(`{"id":1}`), Status: store.WebhookPending}
+		id, ins, err := store.InsertWebhook(ctx, s.Write, e)
+		if err != nil || !ins || id == 0 {
+			t.Fatalf("first insert: id=%d ins=%v err=%v", id, ins, err)
+		}
+		// Same delivery again.
+		if _, ins, err := store.InsertWebhook(ctx, s.Write, e); err != nil || ins {
+			t.Fatalf("duplicate delivery inserted=%v err=%v", ins, err)
+		}
+		// New delivery id, same event (Shopify's documented duplicate).
+		e2 := *e
+		e2.WebhookID = "w2"
+		if _, ins, err := store.InsertWebhook(ctx, s.Write, &e2); err != nil || ins {
+			t.Fatalf("duplicate event inserted=%v err=%v", ins, err)
+		}
+		// Same ids in another shop are another tenant's.
+		e3 := *e
+		e3.Shop = "b.myshopify.com"
+		if _, ins, err := store.InsertWebhook(ctx, s.Write, &e3); err != nil || !ins {
+			t.Fatalf("other shop not inserted: %v %v", ins, err)
+		}
+		p, err := store.PendingWebhooks(ctx, s.Read, "a.myshopify.com", 10)
+		if err != nil || len(p) != 1 || string(p[0].Body) != `{"id":1}` {
+			t.Fatalf("pending = %+v, %v", p, err)
+		}
+		if err := store.SetWebhookStatus(ctx, s.Write, id, store.WebhookProcessed, "", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := store.PendingWebhooks(ctx, s.Read, "a.myshopify.com", 10); len(p) != 0 {
+			t.Fatalf("still pending: %+v", p)
+		}
+	})
+
+	t.Run("OrderUpsertNeverGoesBack", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		t1 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+		t2 := t1.Add(time.Minute)
+		o := &store.Order{Shop: "a.myshopify.com", OrderID: "gid://shopify/Order/9007199254740993", LegacyID: 9007199254740993, Name: "#1001", ShopifyUpdatedAt: &t2}
+		created, err := store.UpsertOrder(ctx, s.Write, o)
+		if err != nil || !created {
+			t.Fatalf("created=%v err=%v", created, err)
+		}
+		older := *o
+		older.ShopifyUpdatedAt = &t1
+		if created, err := store.UpsertOrder(ctx, s.Write, &older); err != nil || created {
+			t.Fatalf("second upsert created=%v err=%v", created, err)
+		}
+		got, err := store.GetOrder(ctx, s.Read, o.Shop, o.OrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.ShopifyUpdatedAt.Equal(t2) || got.LegacyID != 9007199254740993 || got.State != store.OrderReceived {
+			t.Fatalf("order = %+v", got)
+		}
+		if _, err := store.GetOrder(ctx, s.Read, "other.myshopify.com", o.OrderID); err != store.ErrNotFound {
+			t.Fatalf("other tenant sees the order: %v", err)
+		}
+	})
+
+	t.Run("WarehouseOrderOnceAndMonotonic", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		w := &order.WarehouseOrder{ExternalRef: "CD-1", Shop: "a.myshopify.com", Warehouse: "paris", OrderID: "gid://shopify/Order/1",
+			FulfillmentOrderID: "gid://shopify/FulfillmentOrder/1", Lines: []order.Line{{LineNo: 1, SKU: "SKU-1", Quantity: 2}}}
+		ins, err := store.InsertWarehouseOrder(ctx, s.Write, w, order.ProgressAccepted)
+		if err != nil || !ins {
+			t.Fatalf("insert: %v %v", ins, err)
+		}
+		w2 := *w
+		w2.ExternalRef = "CD-1-again"
+		if ins, err := store.InsertWarehouseOrder(ctx, s.Write, &w2, order.ProgressAccepted); err != nil || ins {
+			t.Fatalf("second warehouse order for the same FO inserted=%v err=%v", ins, err)
+		}
+		at := time.Now()
+		for _, p := range []order.Progress{order.ProgressSent, order.ProgressShipped} {
+			if moved, err := store.AdvanceWarehouseOrder(ctx, s.Write, w.Shop, w.ExternalRef, p, at); err != nil || !moved {
+				t.Fatalf("advance to %v: %v %v", p, moved, err)
+			}
+		}
+		if moved, err := store.AdvanceWarehouseOrder(ctx, s.Write, w.Shop, w.ExternalRef, order.ProgressAcknowledged, at); err != nil || moved {
+			t.Fatalf("late ack moved=%v err=%v", moved, err)
+		}
+		got, err := store.GetWarehouseOrderByRef(ctx, s.Read, w.Shop, w.ExternalRef)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Progress != order.ProgressShipped || got.ShippedAt == nil || got.AcknowledgedAt != nil {
+			t.Fatalf("warehouse order = %+v", got)
+		}
+		if diff := cmp.Diff(*w, got.Order); diff != "" {
+			t.Fatalf("payload round trip (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("ShipmentOnce", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		sh := &order.Shipment{ID: "S1", ExternalRef: "CD-1", ShippedAt: time.Now().UTC().Truncate(time.Microsecond),
+			Lines:    []order.ShipmentLine{{LineNo: 1, SKU: "A", Quantity: 1}},
+			Packages: []order.Package{{ID: "P1", Carrier: "DHL", TrackingNumber: "T1"}, {ID: "P2", TrackingNumber: "T2"}}}
+		id, ins, err := store.InsertShipment(ctx, s.Write, "a.myshopify.com", "paris", sh)
+		if err != nil || !ins {
+			t.Fatal(ins, err)
+		}
+		if _, ins, err := store.InsertShipment(ctx, s.Write, "a.myshopify.com", "paris", sh); err != nil || ins {
+			t.Fatalf("duplicate shipment inserted=%v err=%v", ins, err)
+		}
+		if err := store.SetShipmentFulfilled(ctx, s.Write, id, "gid://shopify/Fulfillment/1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.GetShipment(ctx, s.Read, id)
+		if err != nil || got.FulfillmentID == "" || got.FulfilledAt == nil || len(got.Shipment.Packages) != 2 {
+			t.Fatalf("shipment = %+v, %v", got, err)
+		}
+	})
+
+	t.Run("StockOlderSnapshotNeverOverwrites", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		t1 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+		l := store.StockLevel{Shop: "a.myshopify.com", Warehouse: "paris", SKU: "A", OnHand: 10, Available: 8, AsOf: t1.Add(time.Hour)}
+		if ch, err := store.UpsertStock(ctx, s.Write, l); err != nil || !ch {
+			t.Fatal(ch, err)
+		}
+		old := l
+		old.Available, old.AsOf = 99, t1
+		if ch, err := store.UpsertStock(ctx, s.Write, old); err != nil || ch {
+			t.Fatalf("older snapshot changed=%v err=%v", ch, err)
+		}
+		if ch, err := store.UpsertStock(ctx, s.Write, l); err != nil || ch {
+			t.Fatalf("same snapshot changed=%v err=%v", ch, err)
+		}
+		if err := store.SetShopifyAvailable(ctx, s.Write, l.Shop, l.Warehouse, l.SKU, 8, true); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.StockLevels(ctx, s.Read, l.Shop, "")
+		if err != nil || len(got) != 1 || got[0].Available != 8 || got[0].ShopifyAvailable == nil || *got[0].ShopifyAvailable != 8 {
+			t.Fatalf("levels = %+v, %v", got, err)
+		}
+	})
+
+	t.Run("TimelineAndCursor", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		for i, k := range []string{"received", "routed", "sent"} {
+			if err := store.AddTimeline(ctx, s.Write, store.Entry{Shop: "a", Subject: "o1", Source: store.SourceHub, Kind: k, Message: k, At: time.Unix(int64(1000-i), 0)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tl, err := store.Timeline(ctx, s.Read, "a", "o1")
+		if err != nil || len(tl) != 3 || tl[0].Kind != "received" || tl[2].Kind != "sent" {
+			t.Fatalf("timeline = %+v, %v", tl, err)
+		}
+		if v, err := store.Cursor(ctx, s.Read, "a", "backfill"); err != nil || v != "" {
+			t.Fatal(v, err)
+		}
+		for _, v := range []string{"c1", "c2"} {
+			if err := store.SetCursor(ctx, s.Write, "a", "backfill", v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if v, err := store.Cursor(ctx, s.Read, "a", "backfill"); err != nil || v != "c2" {
+			t.Fatal(v, err)
+		}
+	})
+
+	t.Run("TransactionRollsBack", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		err := s.InTx(ctx, func(tx *sql.Tx) error {
+			if err := store.SetCursor(ctx, tx, "a", "x", "1"); err != nil {
+				return err
+			}
+			return sql.ErrTxDone // any error
+		})
+		if err == nil {
+			t.Fatal("InTx swallowed the error")
+		}
+		if v, _ := store.Cursor(ctx, s.Read, "a", "x"); v != "" {
+			t.Fatalf("rolled-back write visible: %q", v)
+		}
+	})
+}
