@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -153,4 +154,33 @@ func InsertWMSEvent(ctx context.Context, q Querier, shop, warehouse, eventID, ty
 func SetWMSEventOutcome(ctx context.Context, q Querier, shop, warehouse, eventID, outcome string) error {
 	_, err := q.ExecContext(ctx, `UPDATE wms_event SET outcome = $1 WHERE shop = $2 AND warehouse = $3 AND event_id = $4`, outcome, shop, warehouse, eventID)
 	return err
+}
+
+// StockFor returns a warehouse's stock levels of the given SKUs, keyed by
+// SKU; SKUs the warehouse never reported are absent.
+func StockFor(ctx context.Context, q Querier, shop, warehouse string, skus []string) (map[string]StockLevel, error) {
+	out := map[string]StockLevel{}
+	if len(skus) == 0 {
+		return out, nil
+	}
+	args := []any{shop, warehouse}
+	ph := make([]string, len(skus))
+	for i, s := range skus {
+		args = append(args, s)
+		ph[i] = fmt.Sprintf("$%d", i+3)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT sku, on_hand, available, as_of FROM stock_level WHERE shop = $1 AND warehouse = $2 AND sku IN (`+
+		strings.Join(ph, ",")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: stock for: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		l := StockLevel{Shop: shop, Warehouse: warehouse}
+		if err := rows.Scan(&l.SKU, &l.OnHand, &l.Available, &l.AsOf); err != nil {
+			return nil, err
+		}
+		out[l.SKU] = l
+	}
+	return out, rows.Err()
 }

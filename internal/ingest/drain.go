@@ -1,0 +1,134 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/crossdock/crossdock/internal/connector/shopify"
+	"github.com/crossdock/crossdock/internal/dispatch"
+	"github.com/crossdock/crossdock/internal/queue"
+	"github.com/crossdock/crossdock/internal/store"
+	"github.com/crossdock/crossdock/internal/tenant"
+)
+
+// DrainWorker processes a shop's pending webhooks in batches: it records
+// the order, puts the event on the order's timeline and enqueues the
+// dispatch job when there is something to dispatch, all in one transaction
+// per batch. A payload that fails to decode here is quarantined with the
+// error on its timeline; it is never dropped.
+type DrainWorker struct {
+	river.WorkerDefaults[DrainArgs]
+	Store   *store.Store
+	Jobs    queue.InsertTx
+	Tenants *tenant.Registry
+	Logger  *slog.Logger
+	// Batch is how many webhooks one transaction processes. Default 200.
+	Batch int
+}
+
+// Work drains the shop's inbox.
+func (w *DrainWorker) Work(ctx context.Context, job *river.Job[DrainArgs]) error {
+	batch := w.Batch
+	if batch <= 0 {
+		batch = 200
+	}
+	for {
+		events, err := store.PendingWebhooks(ctx, w.Store.Read, job.Args.Shop, batch)
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		err = w.Store.InTx(ctx, func(tx *sql.Tx) error {
+			for i := range events {
+				if err := w.process(ctx, tx, &events[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(events) < batch {
+			return nil
+		}
+	}
+}
+
+func (w *DrainWorker) process(ctx context.Context, tx *sql.Tx, ev *store.WebhookEvent) error {
+	now := time.Now()
+	v, err := shopify.DecodeWebhook(ev.Topic, ev.Body)
+	if err != nil {
+		status := store.WebhookQuarantined
+		if errors.Is(err, shopify.ErrUnknownTopic) {
+			status = store.WebhookIgnored
+		} else if err := store.AddTimeline(ctx, tx, store.Entry{Shop: ev.Shop, Subject: store.WebhookSubject(ev.ID), At: now,
+			Source: store.SourceShopify, Kind: "quarantined", Message: err.Error()}); err != nil {
+			return err
+		}
+		return store.SetWebhookStatus(ctx, tx, ev.ID, status, err.Error(), now)
+	}
+	switch p := v.(type) {
+	case *shopify.OrderWebhook:
+		if err := w.order(ctx, tx, ev, p); err != nil {
+			return err
+		}
+	case *shopify.FulfillmentOrderWebhook:
+		foID := p.FulfillmentOrderID()
+		wo, err := store.GetWarehouseOrderByFO(ctx, tx, ev.Shop, foID)
+		switch {
+		case err == nil:
+			// Our own request coming back, or already handled.
+			_ = wo
+		case errors.Is(err, store.ErrNotFound):
+			if _, err := w.Jobs.InsertTx(ctx, tx, dispatch.RouteArgs{Shop: ev.Shop, FulfillmentOrderID: foID}, dispatch.InsertOpts()); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	case *shopify.InventoryLevelWebhook:
+		// Stock v1 reads Shopify's levels before pushing; the stock engine
+		// uses these to detect edits made by hand.
+	}
+	return store.SetWebhookStatus(ctx, tx, ev.ID, store.WebhookProcessed, "", now)
+}
+
+func (w *DrainWorker) order(ctx context.Context, tx *sql.Tx, ev *store.WebhookEvent, p *shopify.OrderWebhook) error {
+	gid := p.GID()
+	var upd *time.Time
+	if !p.UpdatedAt.IsZero() {
+		upd = &p.UpdatedAt
+	}
+	created, err := store.UpsertOrder(ctx, tx, &store.Order{Shop: ev.Shop, OrderID: gid, LegacyID: p.ID, Name: p.Name, ShopifyUpdatedAt: upd, CancelledAt: p.CancelledAt})
+	if err != nil {
+		return err
+	}
+	cur, err := store.GetOrder(ctx, tx, ev.Shop, gid)
+	if err != nil {
+		return err
+	}
+	if created || ev.Topic == shopify.TopicOrdersCancelled {
+		msg := fmt.Sprintf("%s %s (webhook %s)", ev.Topic, p.Name, ev.WebhookID)
+		if err := store.AddTimeline(ctx, tx, store.Entry{Shop: ev.Shop, Subject: gid, At: ev.ReceivedAt, Source: store.SourceShopify, Kind: "received", Message: msg}); err != nil {
+			return err
+		}
+	}
+	// Dispatch what is not yet under way; an order already with its
+	// warehouse needs no Shopify read for every orders/updated.
+	switch cur.State {
+	case store.OrderReceived, store.OrderHeld:
+		if _, err := w.Jobs.InsertTx(ctx, tx, dispatch.RouteArgs{Shop: ev.Shop, OrderID: gid}, dispatch.InsertOpts()); err != nil {
+			return fmt.Errorf("ingest: enqueue dispatch: %w", err)
+		}
+	}
+	return nil
+}

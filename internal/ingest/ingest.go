@@ -1,0 +1,347 @@
+// Package ingest receives Shopify webhooks durably.
+//
+// The handler checks the HMAC of the raw body in constant time before
+// anything else, then stores the delivery in the inbox (webhook_event) and
+// enqueues the job that processes it in the same transaction, and only then
+// answers 2xx. Concurrent deliveries are committed together (group commit),
+// which is what lets a single SQLite writer absorb a flash sale.
+//
+// Rules, each covered by a test:
+//   - missing or bad X-Shopify-Hmac-Sha256, or an unknown shop → 401, nothing stored;
+//   - body over the configured limit → 413, nothing stored;
+//   - a duplicate (same X-Shopify-Webhook-Id, or same X-Shopify-Event-Id for
+//     the topic) → 200, not stored again;
+//   - a correctly signed body that does not decode → stored as quarantined
+//     with the decode error on its timeline, answered 200 (see
+//     ARCHITECTURE.md: a non-2xx would make Shopify retry the same bytes for
+//     four hours and then delete the subscription);
+//   - the store failing → 503, so Shopify retries.
+package ingest
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/crossdock/crossdock/internal/store"
+)
+
+// Shop is what the handler needs to know about a tenant.
+type Shop struct {
+	Domain string
+	// Secrets are the client secrets accepted for signatures: the current
+	// one and, during a rotation, the previous one.
+	Secrets []string
+}
+
+// Inserter inserts River jobs inside a transaction (river.Client does).
+type Inserter interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// DecodeFunc checks that a body decodes as the topic's payload. An error
+// quarantines the delivery; ErrUnhandledTopic marks it ignored.
+type DecodeFunc func(topic string, body []byte) error
+
+// ErrUnhandledTopic is returned by a DecodeFunc for topics the hub does not
+// process; such deliveries are stored as "ignored".
+var ErrUnhandledTopic = errors.New("topic not handled")
+
+// Config configures a Handler.
+type Config struct {
+	Store    *store.Store
+	Inserter Inserter
+	Shops    func(domain string) (Shop, bool)
+	Decode   DecodeFunc
+	// MaxBody is the largest body accepted, in bytes.
+	MaxBody int64
+	Logger  *slog.Logger
+	// MaxBatch caps how many deliveries commit in one transaction.
+	MaxBatch int
+}
+
+// Stats are the handler's counters since start.
+type Stats struct {
+	Accepted, Duplicates, Quarantined, Ignored, Unauthorized, TooLarge, Failed int64
+}
+
+// Handler is the webhook endpoint. Start it with Run.
+type Handler struct {
+	cfg   Config
+	reqs  chan *pending
+	stats struct {
+		accepted, duplicates, quarantined, ignored, unauthorized, tooLarge, failed atomic.Int64
+	}
+}
+
+type pending struct {
+	ev   store.WebhookEvent
+	done chan result
+}
+
+type result struct {
+	id       int64
+	inserted bool
+	err      error
+}
+
+// New returns a handler; call Run to start its committer.
+func New(cfg Config) *Handler {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Handler{cfg: cfg, reqs: make(chan *pending, 4096)}
+}
+
+// Stats returns the counters.
+func (h *Handler) Stats() Stats {
+	return Stats{
+		Accepted: h.stats.accepted.Load(), Duplicates: h.stats.duplicates.Load(), Quarantined: h.stats.quarantined.Load(),
+		Ignored: h.stats.ignored.Load(), Unauthorized: h.stats.unauthorized.Load(), TooLarge: h.stats.tooLarge.Load(), Failed: h.stats.failed.Load(),
+	}
+}
+
+// header reads a Shopify header; Go canonicalises names, so HTTP/2's
+// lower-case names match too.
+func header(r *http.Request, name string) string { return strings.TrimSpace(r.Header.Get(name)) }
+
+// ServeHTTP implements the webhook endpoint.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	sig := header(r, "X-Shopify-Hmac-Sha256")
+	shop, known := h.cfg.Shops(header(r, "X-Shopify-Shop-Domain"))
+	if sig == "" || !known {
+		h.stats.unauthorized.Add(1)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	if r.ContentLength > h.cfg.MaxBody {
+		h.stats.tooLarge.Add(1)
+		http.Error(w, fmt.Sprintf("body over %d bytes", h.cfg.MaxBody), http.StatusRequestEntityTooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.stats.tooLarge.Add(1)
+			http.Error(w, fmt.Sprintf("body over %d bytes", h.cfg.MaxBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	if !VerifyHMAC(body, sig, shop.Secrets) {
+		h.stats.unauthorized.Add(1)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+
+	ev := store.WebhookEvent{
+		Shop:        shop.Domain,
+		Topic:       header(r, "X-Shopify-Topic"),
+		WebhookID:   header(r, "X-Shopify-Webhook-Id"),
+		EventID:     header(r, "X-Shopify-Event-Id"),
+		APIVersion:  header(r, "X-Shopify-Api-Version"),
+		TriggeredAt: header(r, "X-Shopify-Triggered-At"),
+		ReceivedAt:  time.Now().UTC(),
+		Body:        body,
+		Status:      store.WebhookPending,
+	}
+	var problems []string
+	if ev.WebhookID == "" {
+		// Deduplicate on the content when the delivery id is missing.
+		sum := sha256.Sum256(append([]byte(ev.Topic+"\n"), body...))
+		ev.WebhookID = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	if ev.EventID == "" {
+		ev.EventID = ev.WebhookID
+	}
+	if ev.Topic == "" {
+		problems = append(problems, "missing X-Shopify-Topic header")
+	}
+	if len(problems) == 0 {
+		if err := h.cfg.Decode(ev.Topic, body); err != nil {
+			if errors.Is(err, ErrUnhandledTopic) {
+				ev.Status = store.WebhookIgnored
+				ev.Error = err.Error()
+			} else {
+				problems = append(problems, "decode: "+err.Error())
+			}
+		}
+	}
+	if len(problems) > 0 {
+		ev.Status = store.WebhookQuarantined
+		ev.Error = strings.Join(problems, "; ")
+	}
+
+	p := &pending{ev: ev, done: make(chan result, 1)}
+	select {
+	case h.reqs <- p:
+	case <-r.Context().Done():
+		return
+	}
+	var res result
+	select {
+	case res = <-p.done:
+	case <-r.Context().Done():
+		return
+	}
+	if res.err != nil {
+		h.stats.failed.Add(1)
+		h.cfg.Logger.Error("webhook not stored", "topic", ev.Topic, "shop", ev.Shop, "err", res.err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	switch {
+	case !res.inserted:
+		h.stats.duplicates.Add(1)
+	case ev.Status == store.WebhookQuarantined:
+		h.stats.quarantined.Add(1)
+	case ev.Status == store.WebhookIgnored:
+		h.stats.ignored.Add(1)
+	default:
+		h.stats.accepted.Add(1)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if res.inserted {
+		fmt.Fprintf(w, `{"stored":%d,"status":%q}`, res.id, ev.Status)
+	} else {
+		fmt.Fprint(w, `{"duplicate":true}`)
+	}
+}
+
+// VerifyHMAC reports whether sig is the base64 HMAC-SHA256 of body under one
+// of secrets. The comparison is constant-time.
+func VerifyHMAC(body []byte, sig string, secrets []string) bool {
+	got, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil || len(got) != sha256.Size {
+		return false
+	}
+	ok := false
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		m := hmac.New(sha256.New, []byte(s))
+		m.Write(body)
+		if hmac.Equal(got, m.Sum(nil)) {
+			ok = true
+		}
+	}
+	return ok
+}
+
+// Sign returns the X-Shopify-Hmac-Sha256 value for body under secret.
+func Sign(body []byte, secret string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Run commits deliveries until ctx ends. Deliveries that arrive while a
+// commit is in flight are committed together in the next transaction.
+func (h *Handler) Run(ctx context.Context) {
+	batch := make([]*pending, 0, h.cfg.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-h.reqs:
+			batch = append(batch, p)
+		}
+	fill:
+		for len(batch) < h.cfg.MaxBatch {
+			select {
+			case p := <-h.reqs:
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		results, err := h.commit(ctx, batch)
+		for i, p := range batch {
+			if err != nil {
+				p.done <- result{err: err}
+			} else {
+				p.done <- results[i]
+			}
+		}
+	}
+}
+
+func (h *Handler) commit(ctx context.Context, batch []*pending) ([]result, error) {
+	results := make([]result, len(batch))
+	err := h.cfg.Store.InTx(ctx, func(tx *sql.Tx) error {
+		drain := map[string]bool{}
+		for i, p := range batch {
+			id, ins, err := store.InsertWebhook(ctx, tx, &p.ev)
+			if err != nil {
+				return err
+			}
+			results[i] = result{id: id, inserted: ins}
+			if !ins {
+				continue
+			}
+			switch p.ev.Status {
+			case store.WebhookPending:
+				drain[p.ev.Shop] = true
+			case store.WebhookQuarantined:
+				if err := store.AddTimeline(ctx, tx, store.Entry{Shop: p.ev.Shop, Subject: store.WebhookSubject(id), At: p.ev.ReceivedAt,
+					Source: store.SourceShopify, Kind: "quarantined",
+					Message: fmt.Sprintf("%s delivery %s quarantined: %s", p.ev.Topic, p.ev.WebhookID, p.ev.Error)}); err != nil {
+					return err
+				}
+			}
+		}
+		for shop := range drain {
+			if _, err := h.cfg.Inserter.InsertTx(ctx, tx, DrainArgs{Shop: shop}, DrainInsertOpts()); err != nil {
+				return fmt.Errorf("ingest: enqueue drain: %w", err)
+			}
+		}
+		return nil
+	})
+	return results, err
+}
+
+// DrainArgs is the job that processes a shop's pending webhooks.
+type DrainArgs struct {
+	Shop string `json:"shop" river:"unique"`
+}
+
+// Kind implements river.JobArgs.
+func (DrainArgs) Kind() string { return "inbox.drain" }
+
+// DrainInsertOpts makes drain jobs unique per shop while one waits to run,
+// so a burst of webhooks enqueues one drain, not one per delivery.
+func DrainInsertOpts() *river.InsertOpts {
+	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{
+		ByArgs:  true,
+		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled},
+	}}
+}
