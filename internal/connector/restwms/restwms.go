@@ -161,6 +161,7 @@ type HTTPError struct {
 	Field   string
 }
 
+// Error implements error: "HTTP <status> <code>: <message> (field <field>)".
 func (e *HTTPError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
