@@ -156,10 +156,10 @@ type Server struct {
 }
 
 type counters struct {
-	requests, throttled, maxCost, injected429, injected5xx atomic.Int64
-	whEvents, whSent, whAttempts, whDuplicated, whDropped, whDelayed    atomic.Int64
-	whRetried, whFailed, subsRemoved                                     atomic.Int64
-	rejectedOverfulfillments, duplicateTracking                          atomic.Int64
+	requests, throttled, maxCost, injected429, injected5xx           atomic.Int64
+	whEvents, whSent, whAttempts, whDuplicated, whDropped, whDelayed atomic.Int64
+	whRetried, whFailed, subsRemoved                                 atomic.Int64
+	rejectedOverfulfillments, duplicateTracking                      atomic.Int64
 }
 
 // New creates a simulator for one shop. It panics if the embedded schema

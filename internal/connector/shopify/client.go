@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -182,10 +182,12 @@ type outcome struct {
 	data  json.RawMessage
 	err   error
 	retry bool
-	// delay is how long to wait before the retry; server is true when it
-	// came from Shopify (Retry-After or a throttle status).
-	delay  time.Duration
-	server bool
+	// delay is how long to sleep before the retry (besides waiting for the
+	// cost bucket).
+	delay time.Duration
+	// hint is the wait Shopify asked for (Retry-After, or the restore time
+	// of a throttled query's cost); zero when it said nothing.
+	hint time.Duration
 }
 
 // run sends body until it succeeds, fails permanently or runs out of
@@ -204,9 +206,8 @@ func (c *Client) run(ctx context.Context, op *operation, vars map[string]any, bo
 				}
 			}
 		}
-		need := c.bucket.expected(op.name, estimate)
-		res, err := c.bucket.acquire(ctx, need, c.sleep, func(d time.Duration) {
-			c.log.DebugContext(ctx, "shopify: waiting for cost bucket", "operation", op.name, "points", need, "wait", d)
+		res, err := c.bucket.acquire(ctx, op.name, estimate, c.sleep, func(d time.Duration) {
+			c.log.DebugContext(ctx, "shopify: waiting for cost bucket", "operation", op.name, "wait", d)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("shopify %s: waiting for cost bucket: %w", op.name, err)
@@ -218,13 +219,13 @@ func (c *Client) run(ctx context.Context, op *operation, vars map[string]any, bo
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("shopify %s: %w (after: %v)", op.name, ctx.Err(), last.err)
 		}
-		if last.server && last.delay > maxInlineWait {
-			return nil, connector.RetryAfter(last.delay, last.err)
+		if last.hint > maxInlineWait {
+			return nil, connector.RetryAfter(last.hint, last.err)
 		}
 		c.log.WarnContext(ctx, "shopify: retrying", "operation", op.name, "attempt", attempt+1, "wait", last.delay, "error", last.err)
 	}
-	if last.server {
-		return nil, connector.RetryAfter(last.delay, last.err)
+	if last.hint > 0 {
+		return nil, connector.RetryAfter(last.hint, last.err)
 	}
 	return nil, fmt.Errorf("shopify %s: giving up after %d attempts: %w", op.name, c.maxRetries+1, last.err)
 }
@@ -232,8 +233,11 @@ func (c *Client) run(ctx context.Context, op *operation, vars map[string]any, bo
 // attempt sends one request and classifies the answer. It always settles
 // the reservation.
 func (c *Client) attempt(ctx context.Context, op *operation, res reservation, body []byte, n int) outcome {
-	var cost *costExtension
-	defer func() { c.bucket.settle(res, op.name, cost) }()
+	var (
+		cost     *costExtension
+		answered bool
+	)
+	defer func() { c.bucket.settle(res, op.name, cost, answered) }()
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
@@ -262,11 +266,11 @@ func (c *Client) attempt(ctx context.Context, op *operation, res reservation, bo
 		if !ok {
 			d = defaultRetryWait
 		}
-		return outcome{err: herr, retry: true, delay: d, server: true}
+		return outcome{err: herr, retry: true, delay: d, hint: d}
 	case resp.StatusCode >= 500:
 		herr := httpError(op, resp.StatusCode, raw)
 		if d, ok := retryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
-			return outcome{err: herr, retry: true, delay: d, server: true}
+			return outcome{err: herr, retry: true, delay: d, hint: d}
 		}
 		return outcome{err: herr, retry: true, delay: backoff(n)}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
@@ -279,27 +283,134 @@ func (c *Client) attempt(ctx context.Context, op *operation, res reservation, bo
 		// proxy's page: transient.
 		return outcome{err: fmt.Errorf("shopify %s: invalid answer: %w", op.name, err), retry: true, delay: backoff(n)}
 	}
-	cost = gr.Extensions.Cost
+	cost, answered = gr.Extensions.Cost, true
 	if len(gr.Errors) == 0 {
 		return outcome{data: gr.Data}
 	}
 	rerr := &ResponseError{Operation: op.name, Errors: gr.Errors}
 	switch {
 	case hasCode(gr.Errors, "THROTTLED"):
-		o := outcome{err: fmt.Errorf("%w: %w", ErrThrottled, rerr), retry: true, server: true}
+		o := outcome{err: fmt.Errorf("%w: %w", ErrThrottled, rerr), retry: true}
 		if d, ok := throttleWait(cost); ok {
-			// The bucket was reset from this answer: acquiring the
+			// The bucket is reset from this answer, so reserving the
 			// requested points before the retry waits exactly d.
-			o.delay = 0
-			c.log.InfoContext(ctx, "shopify: throttled", "operation", op.name, "wait", d)
-			o.retryAfter(d)
+			o.hint = d
 		} else {
-			o.delay = defaultRetryWait
+			o.delay, o.hint = defaultRetryWait, defaultRetryWait
 		}
+		c.log.InfoContext(ctx, "shopify: throttled", "operation", op.name, "wait", o.hint)
 		return o
 	case hasCode(gr.Errors, "INTERNAL_SERVER_ERROR"):
 		return outcome{err: rerr, retry: true, delay: backoff(n)}
 	default:
 		return outcome{err: connector.Permanent(rerr)}
 	}
+}
+
+// throttleWait is how long a throttled query waits for its requested cost
+// to be restored: (requested − available) / restoreRate.
+func throttleWait(cost *costExtension) (time.Duration, bool) {
+	if cost == nil || cost.RequestedQueryCost == nil || cost.ThrottleStatus == nil || cost.ThrottleStatus.RestoreRate <= 0 {
+		return 0, false
+	}
+	ts := cost.ThrottleStatus
+	need := min(*cost.RequestedQueryCost, ts.MaximumAvailable) - ts.CurrentlyAvailable
+	if need <= 0 {
+		return 0, true
+	}
+	return time.Duration(math.Ceil(need / ts.RestoreRate * float64(time.Second))), true
+}
+
+// hasCode reports whether any error has extensions.code code.
+func hasCode(errs []GraphQLError, code string) bool {
+	for _, e := range errs {
+		if e.Extensions.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// httpError builds an HTTPError with the start of the body.
+func httpError(op *operation, status int, body []byte) *HTTPError {
+	b := strings.TrimSpace(string(body))
+	if len(b) > errorBodyBytes {
+		b = b[:errorBodyBytes] + "…"
+	}
+	return &HTTPError{Operation: op.name, StatusCode: status, Body: b}
+}
+
+// retryAfter parses a Retry-After header: delay-seconds (fractions
+// accepted) or an HTTP date.
+func retryAfter(h string, now time.Time) (time.Duration, bool) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseFloat(h, 64); err == nil {
+		if secs < 0 || math.IsNaN(secs) || math.IsInf(secs, 0) {
+			return 0, false
+		}
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(0, t.Sub(now)), true
+	}
+	return 0, false
+}
+
+// backoff is the jittered exponential delay before retry n+1 after a
+// server or network failure: uniformly in [d/2, d] with d = 500 ms · 2^n,
+// capped at 30 s.
+func backoff(n int) time.Duration {
+	d := backoffMax
+	if n < 16 {
+		d = min(backoffMax, backoffBase<<n)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// checkUserErrors returns the userErrors of a mutation's answer as a
+// *UserErrorsError, wrapped as connector.Permanent, or as a
+// connector.RetryAfter when Shopify only said an idempotent request with
+// the same key is still in progress.
+func checkUserErrors(op *operation, data json.RawMessage) error {
+	if len(data) == 0 || bytes.Equal(data, []byte("null")) {
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return connector.Permanent(fmt.Errorf("shopify %s: decode data: %w", op.name, err))
+	}
+	for _, key := range rootFieldKeys(op) {
+		raw, ok := fields[key]
+		if !ok || bytes.Equal(raw, []byte("null")) {
+			continue
+		}
+		var p struct {
+			UserErrors []UserError `json:"userErrors"`
+		}
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return connector.Permanent(fmt.Errorf("shopify %s: decode %s: %w", op.name, key, err))
+		}
+		if len(p.UserErrors) == 0 {
+			continue
+		}
+		uerr := &UserErrorsError{Operation: op.name, Mutation: key, Errors: p.UserErrors}
+		if allCode(p.UserErrors, "IDEMPOTENCY_CONCURRENT_REQUEST") {
+			return connector.RetryAfter(defaultRetryWait, uerr)
+		}
+		return connector.Permanent(uerr)
+	}
+	return nil
+}
+
+// allCode reports whether every user error has code.
+func allCode(errs []UserError, code string) bool {
+	for _, u := range errs {
+		if u.Code != code {
+			return false
+		}
+	}
+	return len(errs) > 0
 }

@@ -49,6 +49,7 @@ type UserErrorsError struct {
 	Errors []UserError
 }
 
+// Error lists the user errors as "field.path: message (CODE)".
 func (e *UserErrorsError) Error() string {
 	parts := make([]string, len(e.Errors))
 	for i, u := range e.Errors {
@@ -88,6 +89,7 @@ type ResponseError struct {
 	Errors []GraphQLError
 }
 
+// Error lists the GraphQL error messages with their codes.
 func (e *ResponseError) Error() string {
 	parts := make([]string, len(e.Errors))
 	for i, g := range e.Errors {
@@ -109,6 +111,7 @@ type HTTPError struct {
 	Body string
 }
 
+// Error gives the status and the start of the body.
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("shopify %s: HTTP %d: %s", e.Operation, e.StatusCode, e.Body)
 }
@@ -141,6 +144,7 @@ type StaleQuantityError struct {
 	UserErrors *UserErrorsError
 }
 
+// Error lists the stale entries.
 func (e *StaleQuantityError) Error() string {
 	parts := make([]string, len(e.Items))
 	for i, it := range e.Items {

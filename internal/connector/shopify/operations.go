@@ -110,6 +110,18 @@ func parseOperation(file, text string) (*operation, error) {
 	}, nil
 }
 
+// rootFieldKeys returns the response keys (alias, else name) of the
+// operation's root fields.
+func rootFieldKeys(op *operation) []string {
+	var keys []string
+	for _, sel := range op.def.SelectionSet {
+		if f, ok := sel.(*ast.Field); ok {
+			keys = append(keys, f.Alias)
+		}
+	}
+	return keys
+}
+
 // OperationNames lists the embedded operations, sorted.
 func OperationNames() ([]string, error) {
 	m, err := loadOperations()
@@ -139,7 +151,8 @@ func OperationText(name string) (string, bool) {
 
 // Cost estimation follows Shopify's published rules for the requested cost:
 // scalars and enums 0, objects 1, connections 2 plus first (or last) times
-// the cost of one node, mutations a base of 10. It is the expected cost of
+// the cost of one node, mutations a base of 10. A plain list with a first
+// argument (Order.fulfillments) is counted as first objects. It is the expected cost of
 // an operation until Shopify has reported one for it.
 const (
 	mutationBaseCost = 10
@@ -199,6 +212,9 @@ func (e costEstimator) field(f *ast.Field) int {
 			}
 		}
 		return 2 + n*node
+	}
+	if f.Definition.Type.Elem != nil && (f.Arguments.ForName("first") != nil || f.Arguments.ForName("last") != nil) {
+		return e.pageSize(f) * (1 + e.selectionSet(f.SelectionSet))
 	}
 	return 1 + e.selectionSet(f.SelectionSet)
 }

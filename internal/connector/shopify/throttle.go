@@ -25,7 +25,14 @@ type ThrottleStatus struct {
 // bucket is a local model of Shopify's leaky bucket shared by all callers of
 // one Client. Before sending, a caller reserves the points its operation is
 // expected to request; the reservation is released when the answer arrives
-// and the estimate is reset from the throttleStatus Shopify reports.
+// and the estimate is reset from the throttleStatus Shopify reports, minus
+// what other requests in flight have reserved.
+//
+// Until Shopify has reported a status, one request at a time is sent to
+// learn the bucket's size. Until it has reported an operation's requested
+// cost, one request of that operation at a time is sent, reserving the
+// static estimate: if the estimate was low, only that request can be
+// throttled. A server that reports no cost at all is not paced.
 type bucket struct {
 	now func() time.Time
 
@@ -41,35 +48,43 @@ type bucket struct {
 	// settled counts answers settled; a reservation records it to tell
 	// whether other answers arrived while it was in flight.
 	settled uint64
-	// probe is non-nil while the first request, sent before any status is
-	// known, is in flight; other callers wait for it to close.
-	probe chan struct{}
+	// probes holds, per operation, a channel closed when the one request
+	// sent to learn its cost is answered; the key "" is the first request,
+	// sent before the bucket's size is known. Other callers wait for it
+	// rather than spend points nobody has measured.
+	probes map[string]chan struct{}
 	// requested is the last requestedQueryCost Shopify reported per
-	// operation.
+	// operation (the static estimate when an answer reported none).
 	requested map[string]float64
+	// unmetered is set when the server answered without any cost
+	// extension (e.g. a simulator that does not model costs): until a
+	// status arrives, requests are not paced.
+	unmetered bool
 }
 
 // reservation is what one request holds while in flight.
 type reservation struct {
 	points  float64
-	probe   bool
+	probe   string // key in probes this request answers for
+	probing bool
 	settled uint64
+	// estimate is the static cost estimate of the operation.
+	estimate float64
 }
 
 // epsilon absorbs floating-point error when comparing points.
 const epsilon = 1e-6
 
 func newBucket(now func() time.Time) *bucket {
-	return &bucket{now: now, requested: map[string]float64{}}
+	return &bucket{now: now, requested: map[string]float64{}, probes: map[string]chan struct{}{}}
 }
 
 // expected returns the points op is expected to request: the last
 // requestedQueryCost Shopify reported for it, else the static estimate.
 // Shopify refuses a query while its requested cost exceeds the available
-// points, so that is what must be available before sending.
+// points, so that is what must be available before sending. Caller holds
+// mu.
 func (b *bucket) expected(op string, estimate float64) float64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	if c, ok := b.requested[op]; ok {
 		return c
 	}
@@ -85,25 +100,40 @@ func (b *bucket) refill(now time.Time) {
 	b.at = now
 }
 
-// tryReserve reserves need points if they are available now. Otherwise it
-// returns how long to wait for them to be restored, or a channel to wait on
-// while the first request learns the bucket's size.
-func (b *bucket) tryReserve(need float64) (res reservation, wait time.Duration, block <-chan struct{}) {
+// tryReserve reserves the points op is expected to request if they are
+// available now. Otherwise it returns how long to wait for them to be
+// restored, or a channel to wait on while the first request learns the
+// bucket's size (and the operation's cost).
+func (b *bucket) tryReserve(op string, estimate float64) (res reservation, wait time.Duration, block <-chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.known {
-		if b.probe != nil {
-			return reservation{}, 0, b.probe
+		if b.unmetered {
+			return reservation{settled: b.settled, estimate: estimate}, 0, nil
 		}
-		b.probe = make(chan struct{})
-		return reservation{probe: true, settled: b.settled}, 0, nil
+		if ch := b.probes[""]; ch != nil {
+			return reservation{}, 0, ch
+		}
+		b.probes[""] = make(chan struct{})
+		return reservation{probe: "", probing: true, settled: b.settled, estimate: estimate}, 0, nil
+	}
+	_, measured := b.requested[op]
+	if !measured {
+		if ch := b.probes[op]; ch != nil {
+			return reservation{}, 0, ch
+		}
 	}
 	b.refill(b.now())
-	n := math.Min(need, b.max) // a query above the bucket size waits for a full bucket
+	n := math.Min(b.expected(op, estimate), b.max) // a query above the bucket size waits for a full bucket
 	if b.avail+epsilon >= n {
 		b.avail -= n
 		b.outstanding += n
-		return reservation{points: n, settled: b.settled}, 0, nil
+		res := reservation{points: n, settled: b.settled, estimate: estimate}
+		if !measured {
+			b.probes[op] = make(chan struct{})
+			res.probe, res.probing = op, true
+		}
+		return res, 0, nil
 	}
 	if b.rate <= 0 {
 		return reservation{}, time.Second, nil
@@ -112,10 +142,12 @@ func (b *bucket) tryReserve(need float64) (res reservation, wait time.Duration, 
 	return reservation{}, time.Duration(math.Ceil(secs * float64(time.Second))), nil
 }
 
-// acquire waits until need points can be reserved, then reserves them.
-func (b *bucket) acquire(ctx context.Context, need float64, sleep func(context.Context, time.Duration) error, onWait func(time.Duration)) (reservation, error) {
+// acquire waits until the points op is expected to request can be
+// reserved, then reserves them. estimate is used until Shopify has reported
+// a requested cost for op.
+func (b *bucket) acquire(ctx context.Context, op string, estimate float64, sleep func(context.Context, time.Duration) error, onWait func(time.Duration)) (reservation, error) {
 	for {
-		res, wait, block := b.tryReserve(need)
+		res, wait, block := b.tryReserve(op, estimate)
 		switch {
 		case block != nil:
 			select {
@@ -137,8 +169,9 @@ func (b *bucket) acquire(ctx context.Context, need float64, sleep func(context.C
 }
 
 // settle releases res and, when the answer carried a cost extension,
-// updates the estimate from it.
-func (b *bucket) settle(res reservation, op string, cost *costExtension) {
+// updates the estimate from it. answered is true when the server sent a
+// GraphQL answer (as opposed to a failure without one).
+func (b *bucket) settle(res reservation, op string, cost *costExtension, answered bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
@@ -146,16 +179,23 @@ func (b *bucket) settle(res reservation, op string, cost *costExtension) {
 	b.outstanding = math.Max(0, b.outstanding-res.points)
 	b.settled++
 	concurrent := b.settled != res.settled+1
-	if res.probe && b.probe != nil {
-		close(b.probe)
-		b.probe = nil
+	if ch := b.probes[res.probe]; res.probing && ch != nil {
+		close(ch)
+		delete(b.probes, res.probe)
+	}
+	if answered {
+		if cost != nil && cost.RequestedQueryCost != nil && *cost.RequestedQueryCost > 0 {
+			b.requested[op] = *cost.RequestedQueryCost
+		} else if _, ok := b.requested[op]; !ok {
+			b.requested[op] = res.estimate
+		}
+		if cost == nil && !b.known {
+			b.unmetered = true
+		}
 	}
 	if cost == nil {
-		// Unknown outcome: the reserved points stay spent.
+		// No status: the reserved points stay spent.
 		return
-	}
-	if cost.RequestedQueryCost != nil && *cost.RequestedQueryCost > 0 {
-		b.requested[op] = *cost.RequestedQueryCost
 	}
 	ts := cost.ThrottleStatus
 	if ts == nil || ts.MaximumAvailable <= 0 {

@@ -1,0 +1,192 @@
+// Package shopifysim is an in-memory Shopify shop that speaks the Admin
+// GraphQL API 2026-07, for tests, demos and integrators' rehearsals.
+//
+// # Endpoint
+//
+// POST /admin/api/2026-07/graphql.json with X-Shopify-Access-Token (else
+// 401 with Shopify's message; other API versions 404). Bodies are
+// {"query","variables","operationName"} JSON (or application/graphql);
+// malformed JSON is a 400.
+//
+// Every request is validated against the embedded 2026-07 schema
+// (internal/shopifyschema; validated documents are cached by query text)
+// and its variables are coerced with gqlparser. Invalid requests get HTTP
+// 200 and Shopify-shaped errors {message, locations, extensions.code} with
+// graphql-ruby style codes (undefinedField, missingRequiredArguments,
+// argumentLiteralsIncompatible, variableMismatch, INVALID_VARIABLE, …);
+// nothing runs. Input arrays over 250 items (512 for
+// FulfillmentOrderLineItemsInput.fulfillmentOrderLineItems) fail with
+// MAX_INPUT_SIZE_EXCEEDED.
+//
+// A small executor walks the selection set: aliases, fragments, inline
+// fragments, @skip/@include, __typename, variables, several root fields and
+// several (aliased) mutations per document, run in order, non-null
+// propagation. Connections support first/after/last/before/reverse, nodes,
+// edges {cursor node} and pageInfo with opaque base64 cursors (first/last
+// at most 250). A field the schema has but the simulator does not resolve
+// answers null with the error "<Type>.<field> is not implemented by the
+// crossdock Shopify simulator" (code NOT_IMPLEMENTED) at its path;
+// introspection (__schema, __type) is not implemented.
+//
+// # Cost and throttling
+//
+// requestedQueryCost is computed statically: scalars and enums 0, objects 1,
+// connections 2 + first×(one node), lists with first first×(one element),
+// 10 per mutation field (payload selections are free). A leaky bucket per
+// shop (Config.BucketSize, Config.RestoreRate, clock Config.Now) is charged
+// the requested cost up front and refunded down to the actual cost, which
+// counts the objects really returned. When requested > currentlyAvailable
+// the answer is HTTP 200 THROTTLED with actualQueryCost null; above
+// Config.MaxQueryCost (1000) it is MAX_COST_EXCEEDED. Every answer carries
+// extensions.cost {requestedQueryCost, actualQueryCost, throttleStatus}.
+//
+// # Implemented operations
+//
+// Queries: shop, order, orders (query search syntax: updated_at,
+// created_at, processed_at with > >= < <= and quoted or bare timestamps;
+// name, email, id, sku, status, fulfillment_status; sortKey ID, UPDATED_AT,
+// CREATED_AT, PROCESSED_AT, ORDER_NUMBER; reverse), fulfillmentOrder,
+// fulfillmentOrders, assignedFulfillmentOrders, location, locations,
+// product, products, productVariant, productVariants (query sku:, barcode:,
+// product_id:, id:, title:), inventoryItem, inventoryLevel,
+// fulfillmentService, webhookSubscription, webhookSubscriptions, node, nodes.
+//
+// Mutations (docs/shopify-operations.md is the contract):
+//   - orderCreate: variant lines (or custom lines with title/sku/priceSet),
+//     shippingAddress, email, shippingLines; order routing creates one
+//     fulfillment order at the first fulfillment-service location (in
+//     creation order) with available ≥ quantity for every tracked line, else
+//     the first fulfillment-service location, else the shop location.
+//     inventoryBehaviour BYPASS (default) leaves stock alone; DECREMENT_*
+//     moves available → committed at the assigned location;
+//     DECREMENT_OBEYING_POLICY fails with INVENTORY_CLAIM_FAILED when the
+//     location lacks stock.
+//   - orderCancel (refused while a fulfillment request is accepted; restock
+//     returns committed units to available).
+//   - fulfillmentServiceCreate (service + location named after it),
+//     webhookSubscriptionCreate (http/https uri, JSON only),
+//     webhookSubscriptionDelete.
+//   - fulfillmentOrderSubmitFulfillmentRequest (partial requests split the
+//     fulfillment order), …AcceptFulfillmentRequest, …RejectFulfillmentRequest,
+//     …SubmitCancellationRequest, …AcceptCancellationRequest,
+//     …RejectCancellationRequest, fulfillmentOrderMove (UNSUBMITTED or
+//     REJECTED only; moves committed stock), fulfillmentOrderHold (≤ 10
+//     holds, unique handles, partial holds split), fulfillmentOrderReleaseHold.
+//   - fulfillmentCreate: one order and one location per call, quantities ≤
+//     remaining (else a userError; such attempts and attempts on fully
+//     fulfilled orders count in Stats.RejectedOverfulfillments),
+//     empty line list = everything remaining, fulfillment-service orders only
+//     once accepted, trackingInfo number/numbers/url/urls (not mixed; known
+//     carriers get a tracking URL), committed and on_hand decremented when
+//     the order claimed stock, fulfillment order CLOSED when nothing remains,
+//     order displayFulfillmentStatus FULFILLED / PARTIALLY_FULFILLED /
+//     UNFULFILLED. fulfillmentTrackingInfoUpdate replaces tracking.
+//   - inventorySetQuantities and inventoryAdjustQuantities with the 2026-04+
+//     rules: @idempotent(key:) required (else a BAD_REQUEST error); the
+//     changeFromQuantity key required on every entry (else an
+//     INVALID_FIELD_ARGUMENTS error, as Shopify answers; the schema has no
+//     user-error code for it), null skips the check, a mismatch is
+//     CHANGE_FROM_QUANTITY_STALE; the same key with the same arguments
+//     replays the first result without applying again, with other arguments
+//     IDEMPOTENCY_KEY_PARAMETER_MISMATCH; set: names available/on_hand,
+//     quantities 0..1e9, unique item/location pairs; adjust: ledger document
+//     rules. All-or-nothing.
+//
+// Object fields resolved (beyond these, fields answer "not implemented"):
+//   - Order: id legacyResourceId name number email phone note tags test
+//     confirmed sourceName currencyCode createdAt updatedAt processedAt
+//     cancelledAt closed closedAt displayFulfillmentStatus
+//     displayFinancialStatus fulfillable requiresShipping shippingAddress
+//     billingAddress shippingLine shippingLines lineItems fulfillmentOrders
+//     fulfillments subtotalLineItemsQuantity totalPriceSet
+//     currentTotalPriceSet subtotalPriceSet totalShippingPriceSet.
+//   - MailingAddress: id name firstName lastName company address1 address2
+//     city province provinceCode zip country countryCodeV2 phone
+//     formattedArea coordinatesValidated.
+//   - LineItem: id sku name title variantTitle vendor quantity
+//     currentQuantity unfulfilledQuantity requiresShipping isGiftCard taxable
+//     variant product originalUnitPriceSet originalTotalSet.
+//     ShippingLine: id title code source custom isRemoved carrierIdentifier
+//     originalPriceSet discountedPriceSet.
+//   - FulfillmentOrder: id status requestStatus createdAt updatedAt order
+//     orderId orderName orderProcessedAt fulfillAt fulfillBy assignedLocation
+//     {name location countryCode …} destination {id firstName lastName company
+//     address1 address2 city province countryCode zip phone email} lineItems
+//     {id sku totalQuantity remainingQuantity inventoryItemId variant lineItem
+//     productTitle variantTitle vendor requiresShipping warnings}
+//     fulfillmentHolds {id reason reasonNotes handle displayReason
+//     heldByRequestingApp} merchantRequests {id kind message requestOptions
+//     sentAt fulfillmentOrder} fulfillments supportedActions.
+//   - Fulfillment: id legacyResourceId name status displayStatus createdAt
+//     updatedAt trackingInfo {company number url} fulfillmentLineItems {id
+//     quantity lineItem} fulfillmentOrders order location service
+//     totalQuantity requiresShipping.
+//   - Location: id legacyResourceId name isActive isPrimary
+//     isFulfillmentService fulfillmentService inventoryLevels inventoryLevel
+//     createdAt updatedAt and capability flags. FulfillmentService: id
+//     serviceName handle callbackUrl inventoryManagement trackingSupport
+//     requiresShippingMethod type location.
+//   - InventoryLevel: id item location quantities(names) {id name quantity
+//     updatedAt} isActive canDeactivate createdAt updatedAt. InventoryItem: id
+//     legacyResourceId sku tracked requiresShipping variant duplicateSkuCount
+//     inventoryLevels inventoryLevel createdAt updatedAt.
+//     InventoryAdjustmentGroup: id createdAt reason referenceDocumentUri
+//     changes {name delta quantityAfterChange item location}.
+//   - ProductVariant: id legacyResourceId sku barcode title displayName price
+//     position product inventoryItem inventoryQuantity availableForSale
+//     inventoryPolicy taxable createdAt updatedAt. Product: id
+//     legacyResourceId title handle status variants totalInventory createdAt
+//     updatedAt.
+//   - WebhookSubscription: id legacyResourceId topic uri callbackUrl format
+//     name filter includeFields metafieldNamespaces apiVersion createdAt
+//     updatedAt. Shop: id name myshopifyDomain url email currencyCode
+//     ianaTimezone fulfillmentServices and a few constants.
+//   - Every payload's fields and userErrors {field message code} as the
+//     schema types them (UserError has no code).
+//
+// # Inventory model
+//
+// Every inventory item is stocked at every location. Levels hold available,
+// committed, reserved, damaged, safety_stock, quality_control and incoming;
+// on_hand is derived, so on_hand = available + committed + reserved +
+// damaged + safety_stock + quality_control always holds.
+//
+// # Webhooks
+//
+// Mutations emit orders/create, orders/updated (any change to an order, its
+// fulfillment orders or fulfillments), orders/cancelled, orders/fulfilled,
+// orders/partially_fulfilled, fulfillment_orders/order_routing_complete,
+// …/fulfillment_request_submitted|accepted|rejected,
+// …/cancellation_request_submitted|accepted|rejected, …/moved,
+// …/placed_on_hold, …/hold_released, fulfillment_holds/added|released,
+// fulfillments/create|update and inventory_levels/update (only
+// inventory_item_id, location_id, available, updated_at,
+// admin_graphql_api_id, sent when available changes). Payloads are the
+// REST-style JSON of Shopify's published examples with int64 ids. Headers:
+// X-Shopify-Topic, X-Shopify-Hmac-Sha256 (base64 HMAC-SHA256 of the body
+// with Config.WebhookSecret), X-Shopify-Shop-Domain, X-Shopify-API-Version,
+// X-Shopify-Webhook-Id (per delivery), X-Shopify-Event-Id (per event),
+// X-Shopify-Triggered-At. Delivery is asynchronous over a worker pool (1 s
+// connect, 5 s per attempt); non-2xx answers and timeouts are retried 8
+// times with exponential backoff from Config.WebhookRetryBaseDelay (1 s:
+// about 4 minutes in total, where Shopify spreads 8 retries over 4 hours);
+// after the last failure a subscription created through the API is deleted
+// (Config.Subscriptions ones are kept). Faults: WebhookDuplicateRate
+// (redelivery with the same webhook id, or a fan-out duplicate with a new
+// one, always the same event id), WebhookReorderRate (held back 50-500 ms),
+// WebhookDropRate (never delivered). Webhook filters are stored, not applied.
+//
+// # Control endpoints (no token)
+//
+//   - GET /_sim/faults returns the fault rates; POST /_sim/faults with any
+//     of {"http429Rate","http5xxRate","webhookDuplicateRate",
+//     "webhookReorderRate","webhookDropRate"} (0..1) updates them.
+//   - POST /_sim/products seeds [{"title","variants":[{"sku","barcode",
+//     "price","title","available"}]}] (201 with the created GIDs);
+//     GET /_sim/products lists them.
+//   - GET /_sim/state returns a Snapshot; GET /_sim/stats returns Stats.
+//
+// Faults HTTP429Rate (429 with Retry-After: 1) and HTTP5xxRate (503) apply
+// to authenticated GraphQL requests. All randomness comes from a
+// math/rand/v2 PCG source seeded with Config.Seed.
+package shopifysim
