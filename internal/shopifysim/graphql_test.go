@@ -180,6 +180,17 @@ func TestOrdersPaginationAndSearch(t *testing.T) {
 	if !slices.Equal(got, ids) {
 		t.Fatalf("paged ids = %v, want %v", got, ids)
 	}
+	// Backwards: the last two before the last order's cursor.
+	all := b.mustGQL(t, `{ orders(first: 10) { edges { cursor } } }`, nil)
+	before := str(all, "orders", "edges", 4, "cursor")
+	back := b.mustGQL(t, `query($before: String) { orders(last: 2, before: $before) { nodes { id } pageInfo { hasNextPage hasPreviousPage } } }`, map[string]any{"before": before})
+	if str(back, "orders", "nodes", 0, "id") != ids[2] || str(back, "orders", "nodes", 1, "id") != ids[3] ||
+		dig(back, "orders", "pageInfo", "hasNextPage") != true || dig(back, "orders", "pageInfo", "hasPreviousPage") != true {
+		t.Fatalf("last/before = %v", back)
+	}
+	if res := b.gql(t, `{ orders(first: 1, after: "not-a-cursor") { nodes { id } } }`, nil); len(res.Errors) != 1 || res.Data != nil {
+		t.Fatalf("bad cursor: %s", res.Raw)
+	}
 	cutoff := time.Date(2026, 7, 1, 12, 2, 0, 0, time.UTC).Format(time.RFC3339)
 	for op, want := range map[string]int{">": 2, ">=": 3} {
 		data := b.mustGQL(t, `query($q: String) { orders(first: 50, query: $q) { nodes { id } } }`,

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -50,7 +49,10 @@ type testBundle struct {
 
 // setup builds a server with two products (SKU-A, SKU-B; 1000 available at
 // the shop location) and a fake clock.
-func setup(t *testing.T, mods ...func(*Config)) *testBundle {
+func setup(t interface {
+	tb
+	Cleanup(func())
+}, mods ...func(*Config)) *testBundle {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)}
 	cfg := Config{

@@ -3,7 +3,6 @@ package shopifysim
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -163,7 +162,8 @@ type counters struct {
 }
 
 // New creates a simulator for one shop. It panics if the embedded schema
-// cannot be loaded (a build defect) or the fault rates are out of range.
+// cannot be loaded (a build defect), a fault rate is out of range or a
+// Config.Subscriptions topic is unknown.
 func New(cfg Config) *Server {
 	sch, err := shopifyschema.Load()
 	if err != nil {
@@ -457,5 +457,3 @@ type throttleStatus struct {
 	CurrentlyAvailable float64 `json:"currentlyAvailable"`
 	RestoreRate        float64 `json:"restoreRate"`
 }
-
-var errClosed = errors.New("shopifysim: server closed")
