@@ -337,11 +337,18 @@ type DrainArgs struct {
 // Kind implements river.JobArgs.
 func (DrainArgs) Kind() string { return "inbox.drain" }
 
-// DrainInsertOpts makes drain jobs unique per shop while one waits to run,
-// so a burst of webhooks enqueues one drain, not one per delivery.
+// DrainInsertOpts makes drain jobs unique per shop while one waits or runs,
+// so a burst of webhooks enqueues one drain, not one per delivery. A
+// delivery committed just as a drain finishes is picked up by the periodic
+// drain (see DrainPeriod), so nothing waits longer than that.
 func DrainInsertOpts() *river.InsertOpts {
 	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{
-		ByArgs:  true,
-		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled},
+		ByArgs: true,
+		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled,
+			rivertype.JobStateRunning, rivertype.JobStateRetryable},
 	}}
 }
+
+// DrainPeriod is how often every shop's inbox is drained regardless of new
+// deliveries.
+const DrainPeriod = time.Second

@@ -78,7 +78,7 @@ func (s *Server) run(x *execCtx) (data any) {
 		defer s.mu.RUnlock()
 	}
 	x.st = s.st
-	x.now = s.now().UTC().Truncate(time.Second)
+	x.now = s.now().UTC() // full precision inside; answers format to the second as Shopify does
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("shopifysim: panic during execution", "panic", r, "stack", string(debug.Stack()))

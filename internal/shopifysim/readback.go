@@ -269,7 +269,7 @@ func (s *Server) AddProducts(in []ProductInput) ([]ProductState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.st
-	now := s.now().UTC().Truncate(time.Second)
+	now := s.now().UTC()
 	out := make([]ProductState, 0, len(in))
 	for _, p := range in {
 		pr := &product{id: st.newID(), title: p.Title, handle: strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(p.Title), "-"), "-"), createdAt: now, updatedAt: now}

@@ -3,9 +3,9 @@
 // the warehouse can sell, minus units of orders sent after the snapshot was
 // taken, never below zero.
 //
-// Only levels whose target differs from what Shopify was last known to hold
-// are written, in batches of at most 250, each quantity with
-// changeFromQuantity (the last value read from or written to Shopify) and
+// Shopify's levels at the location are read first, and only levels whose
+// target differs from what Shopify holds are written, in batches of at most 250, each quantity with
+// changeFromQuantity (the value just read) and
 // each batch with an @idempotent key. A stale changeFromQuantity makes the
 // sync re-read the location's levels and try once more with a new key.
 // (The full stock engine — buffers, movements, echo detection, pacing — is a
@@ -218,19 +218,13 @@ func (w *Worker) push(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse,
 			return res, err
 		}
 	}
-	needRead := false
-	for _, l := range levels {
-		if _, ok := mappings[l.SKU]; ok && l.ShopifyAvailable == nil {
-			needRead = true
-		}
+	// What Shopify holds now: orders, edits and other apps move it between
+	// syncs, so it is read before every push.
+	if err := w.readShopify(ctx, t, wh, mappings); err != nil {
+		return res, err
 	}
-	if needRead {
-		if err := w.readShopify(ctx, t, wh, mappings); err != nil {
-			return res, err
-		}
-		if levels, err = store.StockLevels(ctx, w.Store.Read, t.Domain, wh.ID); err != nil {
-			return res, err
-		}
+	if levels, err = store.StockLevels(ctx, w.Store.Read, t.Domain, wh.ID); err != nil {
+		return res, err
 	}
 	var changes []change
 	for _, l := range levels {

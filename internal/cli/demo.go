@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/crossdock/crossdock/internal/demo"
+)
+
+func init() {
+	register("demo", "run the hub with a Shopify simulator and two simulated warehouses", runDemo)
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", "demo [--orders N --exit-when-done --json]", stderr)
+	orders := fs.Int("orders", 0, "orders to create (0: keep creating until interrupted)")
+	exit := fs.Bool("exit-when-done", false, "run headless: wait until every order is shipped and fulfilled, print a summary and exit (0 only if everything settled)")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	rate := fs.Float64("rate", 0, "orders per second (0: 2/s interactive, as fast as possible headless)")
+	conc := fs.Int("concurrency", 16, "concurrent order creations")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up waiting after this long (headless)")
+	listen := fs.String("listen", "127.0.0.1:8080", "hub address for the dashboard and webhooks (headless: any free port)")
+	db := fs.String("db", "", "SQLite file (default: a temporary file)")
+	dup := fs.Float64("duplicate-rate", 0.20, "fraction of webhooks the Shopify simulator delivers twice")
+	reorder := fs.Float64("reorder-rate", 0.10, "fraction of webhooks delivered late, out of order")
+	drop := fs.Float64("drop-rate", 0, "fraction of webhooks never delivered (polling recovers them)")
+	restore := fs.Float64("shopify-restore-rate", 20000, "simulated Shopify bucket restore rate, points/s (Standard plan: 100)")
+	bucket := fs.Float64("shopify-bucket", 40000, "simulated Shopify bucket size, points")
+	skus := fs.Int("skus", 40, "catalogue size")
+	seed := fs.Uint64("seed", 0, "random seed (0: from the clock)")
+	level := fs.String("log-level", "warn", "hub log level")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *exit && *orders <= 0 {
+		fmt.Fprintln(stderr, "demo: --exit-when-done needs --orders N")
+		return errUsage
+	}
+	l := *listen
+	if *exit && l == "127.0.0.1:8080" {
+		l = "127.0.0.1:0"
+	}
+	sum, err := demo.Run(ctx, demo.Options{
+		Orders: *orders, Rate: *rate, Concurrency: *conc, ExitWhenDone: *exit, Timeout: *timeout, Listen: l, DB: *db,
+		Sim:    demo.SimOptions{SKUs: *skus, DuplicateRate: *dup, ReorderRate: *reorder, DropRate: *drop, RestoreRate: *restore, BucketSize: *bucket, Seed: *seed, WebhookRetryBase: 200 * time.Millisecond},
+		Logger: logger(stderr, *level),
+	}, stdout)
+	if *exit || *asJSON {
+		if *asJSON {
+			fmt.Fprintln(stdout, string(sum.JSON()))
+		} else {
+			fmt.Fprintf(stdout, "%d orders created, %d shipped, %d fulfilled (%d fulfillments, %d without tracking), %d duplicate WMS orders, %d duplicate fulfillments, %d stock mismatches, %.1f orders/s\n",
+				sum.OrdersCreated, sum.OrdersShipped, sum.OrdersFulfilled, sum.ShopifyFulfillments, sum.FulfillmentsMissingTracking,
+				sum.DuplicateWMSOrders, sum.DuplicateFulfillments, sum.StockMismatches, sum.OrdersPerS)
+		}
+	}
+	if err != nil && *exit {
+		fmt.Fprintln(stderr, "demo:", err)
+		return exitCode(1)
+	}
+	return err
+}
