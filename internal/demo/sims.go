@@ -163,10 +163,16 @@ func (s *Sims) Close() {
 	}
 }
 
-// HubConfig is the hub configuration that points at the simulators.
+// HubConfig is the hub configuration that points at the simulators, on an
+// SQLite file.
 func (s *Sims) HubConfig(listen, dbPath string) *config.Config {
+	return s.HubConfigDB(listen, config.Database{Driver: "sqlite", DSN: dbPath})
+}
+
+// HubConfigDB is HubConfig on any database.
+func (s *Sims) HubConfigDB(listen string, db config.Database) *config.Config {
 	c := &config.Config{
-		Database:  config.Database{Driver: "sqlite", DSN: dbPath},
+		Database:  db,
 		Listen:    listen,
 		PublicURL: "http://" + listen,
 		Workers:   64,
@@ -209,6 +215,37 @@ func (s *Sims) NewOrder() shopify.OrderInput {
 	in.Email = fmt.Sprintf("customer%d@example.com", s.rng.IntN(100000))
 	return in
 }
+
+// AddSKU adds a product with one variant to the Shopify catalogue (and to
+// no warehouse).
+func (s *Sims) AddSKU(sku string) error {
+	ps, err := s.Shopify.AddProducts([]shopifysim.ProductInput{{Title: "Product " + sku, Variants: []shopifysim.VariantInput{{SKU: sku, Price: "9.90"}}}})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range ps {
+		for _, v := range p.Variants {
+			s.variants[v.SKU] = v.ID
+		}
+	}
+	return nil
+}
+
+// OrderOf returns an order of one unit of each SKU shipped to addr.
+func (s *Sims) OrderOf(addr order.Address, skus ...string) shopify.OrderInput {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := shopify.OrderInput{ShippingAddress: addr, Email: "test@example.com"}
+	for _, sku := range skus {
+		in.Lines = append(in.Lines, shopify.OrderLineInput{VariantID: s.variants[sku], Quantity: 1})
+	}
+	return in
+}
+
+// Address returns one of the demo's shipping addresses.
+func Address(i int) order.Address { return addresses[i%len(addresses)] }
 
 // Client returns an Admin API client for the simulated shop.
 func (s *Sims) Client() *shopify.Client {

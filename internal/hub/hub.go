@@ -95,7 +95,9 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 		shop := s.Domain
 		periodic = append(periodic,
 			river.NewPeriodicJob(river.PeriodicInterval(ingest.DrainPeriod),
-				func() (river.JobArgs, *river.InsertOpts) { return ingest.DrainArgs{Shop: shop}, ingest.DrainInsertOpts() }, nil),
+				func() (river.JobArgs, *river.InsertOpts) {
+					return ingest.DrainArgs{Shop: shop}, ingest.DrainInsertOpts()
+				}, nil),
 			river.NewPeriodicJob(river.PeriodicInterval(s.Config.StockInterval.Std(30*time.Second)),
 				func() (river.JobArgs, *river.InsertOpts) {
 					return stock.SyncArgs{Shop: shop}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}

@@ -262,21 +262,19 @@ func AdvanceWarehouseOrder(ctx context.Context, q Querier, shop, ref string, p o
 	if _, moved := order.Advance(cp, p); !moved {
 		return false, nil
 	}
-	col := ""
-	switch p {
-	case order.ProgressSent:
-		col = ", sent_at = $5"
-	case order.ProgressAcknowledged:
-		col = ", acknowledged_at = $5"
-	case order.ProgressShipped:
-		col = ", shipped_at = $5"
-	case order.ProgressFulfilled:
-		col = ", fulfilled_at = $5"
-	default:
-		col = ", updated_at = $5"
+	stamp := map[order.Progress]string{
+		order.ProgressSent:         "sent_at",
+		order.ProgressAcknowledged: "acknowledged_at",
+		order.ProgressShipped:      "shipped_at",
+		order.ProgressFulfilled:    "fulfilled_at",
+	}[p]
+	if stamp != "" {
+		_, err = q.ExecContext(ctx, `UPDATE warehouse_order SET progress = $1, updated_at = $2, `+stamp+` = $3 WHERE shop = $4 AND external_ref = $5`,
+			p.String(), time.Now().UTC(), at.UTC(), shop, ref)
+	} else {
+		_, err = q.ExecContext(ctx, `UPDATE warehouse_order SET progress = $1, updated_at = $2 WHERE shop = $3 AND external_ref = $4`,
+			p.String(), time.Now().UTC(), shop, ref)
 	}
-	_, err = q.ExecContext(ctx, `UPDATE warehouse_order SET progress = $1, updated_at = $2`+col+` WHERE shop = $3 AND external_ref = $4`,
-		p.String(), time.Now().UTC(), shop, ref, at.UTC())
 	if err != nil {
 		return false, fmt.Errorf("store: advance %s: %w", ref, err)
 	}

@@ -103,7 +103,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 			t.Fatalf("second warehouse order for the same FO inserted=%v err=%v", ins, err)
 		}
 		at := time.Now()
-		for _, p := range []order.Progress{order.ProgressSent, order.ProgressShipped} {
+		for _, p := range []order.Progress{order.ProgressSent, order.ProgressPicking, order.ProgressPacked, order.ProgressShipped} {
 			if moved, err := store.AdvanceWarehouseOrder(ctx, s.Write, w.Shop, w.ExternalRef, p, at); err != nil || !moved {
 				t.Fatalf("advance to %v: %v %v", p, moved, err)
 			}

@@ -1,0 +1,220 @@
+package demo_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossdock/crossdock/internal/config"
+	"github.com/crossdock/crossdock/internal/demo"
+	"github.com/crossdock/crossdock/internal/hub"
+	"github.com/crossdock/crossdock/internal/store"
+	"github.com/crossdock/crossdock/internal/store/storetest"
+)
+
+type bundle struct {
+	sims *demo.Sims
+	hub  *hub.Hub
+	ctx  context.Context
+}
+
+func setup(t *testing.T, d store.Dialect, opt demo.SimOptions) *bundle {
+	t.Helper()
+	if opt.RestoreRate == 0 {
+		opt.RestoreRate, opt.BucketSize = 20000, 40000
+	}
+	if opt.WebhookRetryBase == 0 {
+		opt.WebhookRetryBase = 100 * time.Millisecond
+	}
+	sims, err := demo.StartSims(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sims.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := config.Database{Driver: string(d), DSN: storetest.DSN(t, d)}
+	cfg := sims.HubConfigDB(ln.Addr().String(), db)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	h, err := hub.Open(ctx, cfg, hub.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(ctx, ln); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+		defer c()
+		h.Stop(sctx)
+	})
+	if err := sims.WaitStockPublished(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &bundle{sims: sims, hub: h, ctx: ctx}
+}
+
+// TestOrdersFlowOnEveryStore runs orders end to end with duplicated and
+// reordered webhooks on each store dialect and checks the simulators.
+func TestOrdersFlowOnEveryStore(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, d, demo.SimOptions{DuplicateRate: 0.3, ReorderRate: 0.2, Seed: 11})
+			const n = 60
+			if _, err := b.sims.CreateOrders(b.ctx, n, 8, 0); err != nil {
+				t.Fatal(err)
+			}
+			sum := b.sims.WaitSettled(b.ctx, n)
+			if !sum.Settled {
+				t.Fatalf("not settled: %v", sum.Problems)
+			}
+			if sum.WebhooksDuplicatedByShopify == 0 {
+				t.Fatal("the simulator duplicated no webhook: the test proves nothing")
+			}
+			if sum.PerWarehouse["paris"].Orders == 0 || sum.PerWarehouse["newark"].Orders == 0 {
+				t.Fatalf("routing used one warehouse only: %+v", sum.PerWarehouse)
+			}
+		})
+	}
+}
+
+// TestBackfillRecoversLostWebhooks drops every webhook: polling alone must
+// bring every order through, and say so on the timeline.
+func TestBackfillRecoversLostWebhooks(t *testing.T) {
+	t.Parallel()
+	b := setup(t, store.SQLite, demo.SimOptions{DropRate: 1, Seed: 12})
+	const n = 10
+	if _, err := b.sims.CreateOrders(b.ctx, n, 4, 0); err != nil {
+		t.Fatal(err)
+	}
+	sum := b.sims.WaitSettled(b.ctx, n)
+	if !sum.Settled || sum.WebhooksDroppedByShopify == 0 {
+		t.Fatalf("not settled or nothing dropped: %+v", sum)
+	}
+	orders, err := store.ListOrders(b.ctx, b.hub.Store.Read, "", "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range orders {
+		tl, err := store.Timeline(b.ctx, b.hub.Store.Read, o.Shop, o.OrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tl) == 0 || tl[0].Kind != "recovered" || !strings.Contains(tl[0].Message, "no webhook") {
+			t.Fatalf("order %s timeline does not start with the recovery: %+v", o.Name, tl)
+		}
+	}
+}
+
+// TestTimelineTellsTheStory checks one order's timeline, in order.
+func TestTimelineTellsTheStory(t *testing.T) {
+	t.Parallel()
+	b := setup(t, store.SQLite, demo.SimOptions{Seed: 13})
+	id, _, err := b.sims.Client().CreateOrder(b.ctx, b.sims.OrderOf(demo.Address(0), b.sims.SKUs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := b.sims.WaitSettled(b.ctx, 1); !sum.Settled {
+		t.Fatalf("not settled: %v", sum.Problems)
+	}
+	var kinds []string
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		tl, err := store.Timeline(b.ctx, b.hub.Store.Read, demo.ShopDomain, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds = kinds[:0]
+		for _, e := range tl {
+			kinds = append(kinds, e.Kind)
+		}
+		if len(kinds) > 0 && kinds[len(kinds)-1] == "fulfilled" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	want := []string{"received", "routed", "requested", "accepted", "sent", "acknowledged", "shipped", "fulfilled"}
+	i := 0
+	for _, k := range kinds {
+		if i < len(want) && k == want[i] {
+			i++
+		}
+	}
+	if i != len(want) {
+		t.Fatalf("timeline kinds %v do not contain %v in order", kinds, want)
+	}
+	o, err := store.GetOrder(b.ctx, b.hub.Store.Read, demo.ShopDomain, id)
+	if err != nil || o.State != store.OrderFulfilled {
+		t.Fatalf("order = %+v, %v", o, err)
+	}
+}
+
+// TestUnroutableOrderIsHeldWithReason: a SKU no warehouse stocks puts the
+// fulfillment order on hold in Shopify with the reason.
+func TestUnroutableOrderIsHeldWithReason(t *testing.T) {
+	t.Parallel()
+	b := setup(t, store.SQLite, demo.SimOptions{Seed: 14})
+	if err := b.sims.AddSKU("CD-NOWHERE"); err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := b.sims.Client().CreateOrder(b.ctx, b.sims.OrderOf(demo.Address(1), b.sims.SKUs[0], "CD-NOWHERE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := demo.Address(2)
+	addr.City = ""
+	id2, _, err := b.sims.Client().CreateOrder(b.ctx, b.sims.OrderOf(addr, b.sims.SKUs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ id, reason, why string }{
+		{id, "INVENTORY_OUT_OF_STOCK", "CD-NOWHERE (needs 1, has 0)"},
+		{id2, "INCORRECT_ADDRESS", "missing city"},
+	} {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			o, ok := b.sims.Shopify.Order(c.id)
+			if ok && len(o.FulfillmentOrders) > 0 && o.FulfillmentOrders[0].Status == "ON_HOLD" {
+				h := o.FulfillmentOrders[0].Holds
+				if len(h) == 0 || h[0].Reason != c.reason {
+					t.Fatalf("holds = %+v, want reason %s", h, c.reason)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("order %s never held: %+v", c.id, o)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		// The hub records the hold right after Shopify confirms it.
+		for {
+			so, err := store.GetOrder(b.ctx, b.hub.Store.Read, demo.ShopDomain, c.id)
+			if err == nil && so.State == store.OrderHeld {
+				if !strings.Contains(so.StateReason, c.why) {
+					t.Fatalf("hub order held with %q, want %q", so.StateReason, c.why)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("hub order = %+v, %v; want held with %q", so, err, c.why)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for _, w := range b.sims.Warehouses {
+		for _, o := range w.Sim.Orders() {
+			if o.OrderID == id || o.OrderID == id2 {
+				t.Fatalf("held order reached %s", w.ID)
+			}
+		}
+	}
+}
