@@ -119,6 +119,13 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("creating orders: %v", err)
 	}
+	progress := time.NewTicker(10 * time.Second)
+	defer progress.Stop()
+	go func() {
+		for range progress.C {
+			t.Logf("waiting: %v", sims.Summarize(orders).Problems)
+		}
+	}()
 	sum := sims.WaitSettled(ctx, orders)
 	t.Logf("after restart: %s", strings.ReplaceAll(string(sum.JSON()), "\n", " "))
 	if !sum.Settled {

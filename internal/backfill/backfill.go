@@ -21,7 +21,7 @@ import (
 
 // Args is the periodic backfill job of a shop.
 type Args struct {
-	Shop string `json:"shop" river:"unique"`
+	Shop string `json:"shop"`
 }
 
 // Kind implements river.JobArgs.
@@ -43,10 +43,17 @@ type Worker struct {
 	Logger  *slog.Logger
 	// FirstLookback is how far back the first run looks. Default 24h.
 	FirstLookback time.Duration
+
+	running queue.Exclusive
 }
 
 // Work runs one backfill pass.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	release, ok := w.running.TryAcquire(job.Args.Shop)
+	if !ok {
+		return nil // a pass for this shop is already running here
+	}
+	defer release()
 	_, err := w.Run(ctx, job.Args.Shop)
 	return queue.Classify(err)
 }

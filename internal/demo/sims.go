@@ -312,6 +312,7 @@ loop:
 type Latency struct {
 	P50 float64 `json:"p50"`
 	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
 	N   int     `json:"n"`
 }
 
@@ -324,7 +325,7 @@ func latency(ds []time.Duration) Latency {
 		i := int(p*float64(len(ds)-1) + 0.5)
 		return float64(ds[i].Microseconds()) / 1000
 	}
-	return Latency{P50: q(0.50), P99: q(0.99), N: len(ds)}
+	return Latency{P50: q(0.50), P99: q(0.99), Max: q(1), N: len(ds)}
 }
 
 // WarehouseCounts are one warehouse's figures.

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/crossdock/crossdock/internal/backfill"
 	"github.com/crossdock/crossdock/internal/config"
@@ -93,19 +92,16 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 	river.AddWorker(workers, &fulfil.Worker{Store: st, Tenants: reg, Logger: log})
 	for _, s := range reg.Shops() {
 		shop := s.Domain
+		// Periodic work is not unique: a job left running by a crashed
+		// process must not block the next run. The workers skip a run while
+		// another one for the shop is in progress in this process, and what
+		// they write is guarded by compare-and-set in Shopify and
+		// idempotent inserts in the store.
 		periodic = append(periodic,
-			river.NewPeriodicJob(river.PeriodicInterval(ingest.DrainPeriod),
-				func() (river.JobArgs, *river.InsertOpts) {
-					return ingest.DrainArgs{Shop: shop}, ingest.DrainInsertOpts()
-				}, nil),
 			river.NewPeriodicJob(river.PeriodicInterval(s.Config.StockInterval.Std(30*time.Second)),
-				func() (river.JobArgs, *river.InsertOpts) {
-					return stock.SyncArgs{Shop: shop}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
-				}, &river.PeriodicJobOpts{RunOnStart: true}),
+				func() (river.JobArgs, *river.InsertOpts) { return stock.SyncArgs{Shop: shop}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(s.Config.BackfillInterval.Std(time.Minute)),
-				func() (river.JobArgs, *river.InsertOpts) {
-					return backfill.Args{Shop: shop}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
-				}, &river.PeriodicJobOpts{RunOnStart: true}),
+				func() (river.JobArgs, *river.InsertOpts) { return backfill.Args{Shop: shop}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 		)
 	}
 	jobs, err := queue.NewClient(queue.Config{Store: st, Workers: workers, MaxWorkers: cfg.Workers, Periodic: periodic, Logger: log, JobTimeout: opt.JobTimeout})
@@ -143,8 +139,6 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 	return h, nil
 }
 
-var pendingStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled, rivertype.JobStateRunning, rivertype.JobStateRetryable}
-
 // Handler returns the hub's HTTP routes.
 func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -174,6 +168,12 @@ func (h *Hub) Start(ctx context.Context, ln net.Listener) error {
 	if err := h.prepareShops(ctx); err != nil {
 		ln.Close()
 		return err
+	}
+	if n, err := h.Store.RecoverOrphans(ctx); err != nil {
+		ln.Close()
+		return err
+	} else if n > 0 {
+		h.logger.Warn("resumed jobs left running by a previous process", "jobs", n)
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h.cancel = cancel

@@ -39,14 +39,13 @@ func (w *DrainWorker) Work(ctx context.Context, job *river.Job[DrainArgs]) error
 		batch = 200
 	}
 	for {
-		events, err := store.PendingWebhooks(ctx, w.Store.Read, job.Args.Shop, batch)
-		if err != nil {
-			return err
-		}
-		if len(events) == 0 {
-			return nil
-		}
-		err = w.Store.InTx(ctx, func(tx *sql.Tx) error {
+		n := 0
+		err := w.Store.InTx(ctx, func(tx *sql.Tx) error {
+			events, err := store.ClaimPendingWebhooks(ctx, tx, w.Store.Dialect, job.Args.Shop, batch)
+			if err != nil {
+				return err
+			}
+			n = len(events)
 			for i := range events {
 				if err := w.process(ctx, tx, &events[i]); err != nil {
 					return err
@@ -54,11 +53,8 @@ func (w *DrainWorker) Work(ctx context.Context, job *river.Job[DrainArgs]) error
 			}
 			return nil
 		})
-		if err != nil {
+		if err != nil || n < batch {
 			return err
-		}
-		if len(events) < batch {
-			return nil
 		}
 	}
 }

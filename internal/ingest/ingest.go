@@ -320,7 +320,7 @@ func (h *Handler) commit(ctx context.Context, batch []*pending) ([]result, error
 			}
 		}
 		for shop := range drain {
-			if _, err := h.cfg.Inserter.InsertTx(ctx, tx, DrainArgs{Shop: shop}, DrainInsertOpts()); err != nil {
+			if _, err := h.cfg.Inserter.InsertTx(ctx, tx, DrainArgs{Shop: shop}, nil); err != nil {
 				return fmt.Errorf("ingest: enqueue drain: %w", err)
 			}
 		}
@@ -329,26 +329,14 @@ func (h *Handler) commit(ctx context.Context, batch []*pending) ([]result, error
 	return results, err
 }
 
-// DrainArgs is the job that processes a shop's pending webhooks.
+// DrainArgs is the job that processes a shop's pending webhooks. Drains are
+// not unique: each committed batch of deliveries enqueues one, and a drain
+// claims its rows inside its own transaction, so concurrent drains never
+// process a row twice and a drain left running by a crashed process blocks
+// nothing.
 type DrainArgs struct {
-	Shop string `json:"shop" river:"unique"`
+	Shop string `json:"shop"`
 }
 
 // Kind implements river.JobArgs.
 func (DrainArgs) Kind() string { return "inbox.drain" }
-
-// DrainInsertOpts makes drain jobs unique per shop while one waits or runs,
-// so a burst of webhooks enqueues one drain, not one per delivery. A
-// delivery committed just as a drain finishes is picked up by the periodic
-// drain (see DrainPeriod), so nothing waits longer than that.
-func DrainInsertOpts() *river.InsertOpts {
-	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{
-		ByArgs: true,
-		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled,
-			rivertype.JobStateRunning, rivertype.JobStateRetryable},
-	}}
-}
-
-// DrainPeriod is how often every shop's inbox is drained regardless of new
-// deliveries.
-const DrainPeriod = time.Second

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -179,26 +180,49 @@ type response struct {
 
 func do(t *testing.T, c *http.Client, req *http.Request) response {
 	t.Helper()
+	r, err := tryDo(c, req)
+	if err != nil {
+		t.Fatalf("POST: %v", err)
+	}
+	return r
+}
+
+// tryDo is do for goroutines other than the test's.
+func tryDo(c *http.Client, req *http.Request) (response, error) {
 	if c == nil {
 		c = http.DefaultClient
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("POST: %v", err)
+		return response{}, err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, string(b)}
+	b, err := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, string(b)}, err
+}
+
+func (e *env) request(dl delivery) *http.Request {
+	req, err := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(dl.body))
+	if err != nil {
+		panic(err)
+	}
+	req.Header = dl.header()
+	return req
 }
 
 func (e *env) post(t *testing.T, dl delivery) response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(dl.body))
+	return do(t, nil, e.request(dl))
+}
+
+// postAsync posts from another goroutine; a transport error is reported
+// with t.Error and as status 0.
+func (e *env) postAsync(t *testing.T, dl delivery) response {
+	r, err := tryDo(nil, e.request(dl))
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
 	}
-	req.Header = dl.header()
-	return do(t, nil, req)
+	return r
 }
 
 // storedID returns the id from a {"stored":id,...} answer.
@@ -465,15 +489,19 @@ func TestValidDelivery(t *testing.T) {
 			t.Errorf("timeline entries = %d, want 0 for a pending delivery", n)
 		}
 
-		// A second delivery while the drain job waits adds a row, not a job.
+		// A second delivery is another row (whether it enqueues another
+		// drain depends on the drain's uniqueness, not tested here).
 		if r := e.post(t, newDelivery(orderFixture(t), "2")); r.status != http.StatusOK {
 			t.Fatalf("second delivery: %d %q", r.status, r.body)
 		}
 		if n := countWebhooks(t, fresh); n != 2 {
 			t.Errorf("webhook_event rows = %d, want 2", n)
 		}
-		if n := countDrainJobs(t, fresh); n != 1 {
-			t.Errorf("inbox.drain jobs = %d, want 1 (unique per shop)", n)
+		if n := count(t, fresh, `SELECT count(*) FROM webhook_event WHERE status = 'pending'`); n != 2 {
+			t.Errorf("pending rows = %d, want 2", n)
+		}
+		if n := countDrainJobs(t, fresh); n < 1 || n > 2 {
+			t.Errorf("inbox.drain jobs = %d, want 1 or 2", n)
 		}
 		if s := e.h.Stats(); s.Accepted != 2 {
 			t.Errorf("stats = %+v, want Accepted 2", s)
@@ -547,18 +575,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 		var wg sync.WaitGroup
 		statuses := make([]int, n)
 		for i := range n {
-			wg.Go(func() {
-				req, _ := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(dl.body))
-				req.Header = dl.header()
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				statuses[i] = resp.StatusCode
-			})
+			wg.Go(func() { statuses[i] = e.postAsync(t, dl).status })
 		}
 		wg.Wait()
 		for i, s := range statuses {
@@ -768,18 +785,7 @@ func TestStoreFailing(t *testing.T) {
 				}
 			}
 			res := make(chan response, 1)
-			go func() {
-				req, _ := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(dl.body))
-				req.Header = dl.header()
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					res <- response{body: err.Error()}
-					return
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				res <- response{resp.StatusCode, string(b)}
-			}()
+			go func() { res <- e.postAsync(t, dl) }()
 			waitCommitBlocked(t, e)
 			e.stopRun()
 			r := <-res
@@ -898,6 +904,109 @@ func TestVerifyHMAC(t *testing.T) {
 	for _, tc := range cases {
 		if got := ingest.VerifyHMAC(tc.body, tc.sig, tc.secrets); got != tc.want {
 			t.Errorf("%s: VerifyHMAC = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// knownBugsEnv, when set, runs the tests of known ingest.go bugs; they fail
+// until the bugs are fixed (see each test's comment).
+const knownBugsEnv = "CROSSDOCK_TEST_KNOWN_BUGS"
+
+func knownBug(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv(knownBugsEnv) == "" {
+		t.Skipf("known bug in ingest.go, fails until fixed (set %s=1 to run): %s", knownBugsEnv, what)
+	}
+}
+
+// TestNoAckBeforeCommit: when the request context ends before the commit
+// (a deadline set by middleware, an HTTP/2 stream reset) ServeHTTP returns
+// without writing, so net/http answers an implicit 200 for a delivery that
+// may never be committed.
+func TestNoAckBeforeCommit(t *testing.T) {
+	knownBug(t, "ServeHTTP returns without a status on r.Context().Done(): implicit 200")
+	t.Parallel()
+	e := setup(t, store.SQLite, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), 200*time.Millisecond)
+			defer cancel()
+			h.ServeHTTP(w, r.WithContext(ctx))
+		})
+	})
+	blocker, err := e.st.Write.BeginTx(context.Background(), nil) // the commit cannot start
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.post(t, newDelivery(orderFixture(t), "1"))
+	e.stopRun() // and then fails
+	blocker.Rollback()
+	if n := countWebhooks(t, e.st); n == 0 && r.status/100 == 2 {
+		t.Errorf("answered %d %q for a delivery that was not stored", r.status, r.body)
+	}
+}
+
+// TestRunStoppedAnswers503: once Run has returned, deliveries are queued
+// for a committer that is gone; the handler waits until the client gives
+// up instead of answering 503.
+func TestRunStoppedAnswers503(t *testing.T) {
+	knownBug(t, "after Run returns, ServeHTTP blocks until the client disconnects")
+	t.Parallel()
+	e := setup(t, store.SQLite)
+	e.stopRun()
+	dl := newDelivery(orderFixture(t), "1")
+	req, _ := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(dl.body))
+	req.Header = dl.header()
+	r := do(t, &http.Client{Timeout: 3 * time.Second}, req)
+	if r.status != http.StatusServiceUnavailable {
+		t.Errorf("status = %d %q, want 503", r.status, r.body)
+	}
+}
+
+// TestOneBadRowDoesNotFailTheBatch: the headers are not covered by the
+// HMAC, so a replayed signed body with an unstorable header (invalid UTF-8
+// in a PostgreSQL TEXT column, or a webhook id over the btree row size)
+// fails the whole group-commit transaction: every concurrent delivery in
+// the batch gets 503.
+func TestOneBadRowDoesNotFailTheBatch(t *testing.T) {
+	knownBug(t, "one failing insert rolls back the whole batch")
+	t.Parallel()
+	if !slices.Contains(storetest.Dialects(), store.Postgres) {
+		t.Skip("needs PostgreSQL")
+	}
+	e := setup(t, store.Postgres)
+	fixture := orderFixture(t)
+	ctx := context.Background()
+	// Block the first batch on a conflicting uncommitted insert so the
+	// next deliveries queue up and commit together.
+	blocker, err := e.st.Write.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Rollback()
+	first := newDelivery(fixture, "first")
+	if _, _, err := store.InsertWebhook(ctx, blocker, &store.WebhookEvent{Shop: testShop, Topic: first.topic,
+		WebhookID: first.webhookID, EventID: first.eventID, ReceivedAt: time.Now(), Body: []byte("{}"), Status: store.WebhookPending}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { e.postAsync(t, first) })
+	waitCommitBlocked(t, e)
+	statuses := make([]int, 6)
+	for i := range statuses {
+		wg.Go(func() {
+			dl := newDelivery(fixture, fmt.Sprint(i))
+			if i == 0 {
+				dl.webhookID = "wh-\xff\xfe"
+			}
+			statuses[i] = e.postAsync(t, dl).status
+		})
+	}
+	time.Sleep(300 * time.Millisecond) // let them queue behind the blocked commit
+	blocker.Rollback()
+	wg.Wait()
+	for i, s := range statuses[1:] {
+		if s != http.StatusOK {
+			t.Errorf("good delivery %d: status %d, want 200", i+1, s)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -88,4 +89,30 @@ func NewClient(cfg Config) (*Client, error) {
 // InsertTx is the part of the client that inserts jobs in a transaction.
 type InsertTx interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// Exclusive lets one run per key proceed at a time in this process; a run
+// that finds its key busy is skipped, not queued. Periodic jobs use it so
+// that a slow run and the next tick do not overlap.
+type Exclusive struct {
+	mu   sync.Mutex
+	busy map[string]bool
+}
+
+// TryAcquire takes key if it is free and returns the function that frees it.
+func (e *Exclusive) TryAcquire(key string) (release func(), ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.busy == nil {
+		e.busy = map[string]bool{}
+	}
+	if e.busy[key] {
+		return nil, false
+	}
+	e.busy[key] = true
+	return func() {
+		e.mu.Lock()
+		delete(e.busy, key)
+		e.mu.Unlock()
+	}, true
 }

@@ -38,7 +38,7 @@ const MaxBatch = 250
 
 // SyncArgs is the periodic job that syncs a shop's stock.
 type SyncArgs struct {
-	Shop string `json:"shop" river:"unique"`
+	Shop string `json:"shop"`
 }
 
 // Kind implements river.JobArgs.
@@ -53,16 +53,25 @@ type Worker struct {
 
 	mu          sync.Mutex
 	lastMapping map[string]time.Time
+	running     queue.Exclusive
 }
 
 // Timeout lets a large first sync run.
 func (w *Worker) Timeout(*river.Job[SyncArgs]) time.Duration { return 10 * time.Minute }
 
-// Work syncs one shop.
+// Work syncs one shop, unless a sync of the shop is already running here.
 func (w *Worker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
+	release, ok := w.running.TryAcquire(job.Args.Shop)
+	if !ok {
+		return nil
+	}
+	defer release()
 	_, err := w.Sync(ctx, job.Args.Shop)
 	return queue.Classify(err)
 }
+
+// NextRetry retries a failed sync soon: the next periodic run would anyway.
+func (w *Worker) NextRetry(*river.Job[SyncArgs]) time.Time { return time.Now().Add(5 * time.Second) }
 
 // Result says what a sync did.
 type Result struct {

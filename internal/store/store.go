@@ -188,3 +188,29 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return nil
 }
+
+// RecoverOrphans prepares an embedded (SQLite, single-process) store for a
+// new process after a crash: jobs the dead process left "running" are made
+// available again, and its queue leadership is released, so work resumes
+// at once instead of after River's stuck-job rescue interval and leader
+// TTL. It does nothing on PostgreSQL, where other live instances may own
+// running jobs and River's rescuer and leader election handle a dead one.
+// It must run before this process starts its job client.
+func (s *Store) RecoverOrphans(ctx context.Context) (jobs int64, err error) {
+	if s.Dialect != SQLite {
+		return 0, nil
+	}
+	err = s.InTx(ctx, func(tx *sql.Tx) error {
+		// River's SQLite driver writes times as datetime('now', 'subsec').
+		res, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec') WHERE state = 'running'`)
+		if err != nil {
+			return fmt.Errorf("store: recover running jobs: %w", err)
+		}
+		jobs, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM river_leader`); err != nil {
+			return fmt.Errorf("store: release leadership: %w", err)
+		}
+		return nil
+	})
+	return jobs, err
+}

@@ -49,13 +49,19 @@ func InsertWebhook(ctx context.Context, q Querier, e *WebhookEvent) (id int64, i
 	return id, true, nil
 }
 
-// PendingWebhooks returns up to limit pending webhooks of a shop, oldest
-// first.
-func PendingWebhooks(ctx context.Context, q Querier, shop string, limit int) ([]WebhookEvent, error) {
+// ClaimPendingWebhooks returns up to limit pending webhooks of a shop,
+// oldest first, locking them for the transaction q (on PostgreSQL rows
+// locked by another drain are skipped; SQLite serializes write
+// transactions).
+func ClaimPendingWebhooks(ctx context.Context, q Querier, d Dialect, shop string, limit int) ([]WebhookEvent, error) {
+	lock := ""
+	if d == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
 	rows, err := q.QueryContext(ctx, `SELECT id, shop, topic, webhook_id, event_id, api_version, triggered_at, received_at, body, status, error
-		FROM webhook_event WHERE shop = $1 AND status = $2 ORDER BY id LIMIT $3`, shop, WebhookPending, limit)
+		FROM webhook_event WHERE shop = $1 AND status = $2 ORDER BY id LIMIT $3`+lock, shop, WebhookPending, limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: pending webhooks: %w", err)
+		return nil, fmt.Errorf("store: claim webhooks: %w", err)
 	}
 	defer rows.Close()
 	var out []WebhookEvent

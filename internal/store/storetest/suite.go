@@ -49,14 +49,14 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		if _, ins, err := store.InsertWebhook(ctx, s.Write, &e3); err != nil || !ins {
 			t.Fatalf("other shop not inserted: %v %v", ins, err)
 		}
-		p, err := store.PendingWebhooks(ctx, s.Read, "a.myshopify.com", 10)
+		p, err := store.ClaimPendingWebhooks(ctx, s.Write, s.Dialect, "a.myshopify.com", 10)
 		if err != nil || len(p) != 1 || string(p[0].Body) != `{"id":1}` {
 			t.Fatalf("pending = %+v, %v", p, err)
 		}
 		if err := store.SetWebhookStatus(ctx, s.Write, id, store.WebhookProcessed, "", time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if p, _ := store.PendingWebhooks(ctx, s.Read, "a.myshopify.com", 10); len(p) != 0 {
+		if p, _ := store.ClaimPendingWebhooks(ctx, s.Write, s.Dialect, "a.myshopify.com", 10); len(p) != 0 {
 			t.Fatalf("still pending: %+v", p)
 		}
 	})
