@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/crossdock/crossdock/internal/demo"
@@ -31,8 +33,20 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	skus := fs.Int("skus", 40, "catalogue size")
 	seed := fs.Uint64("seed", 0, "random seed (0: from the clock)")
 	level := fs.String("log-level", "warn", "hub log level")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *exit && *orders <= 0 {
 		fmt.Fprintln(stderr, "demo: --exit-when-done needs --orders N")

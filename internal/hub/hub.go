@@ -98,6 +98,8 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 		// they write is guarded by compare-and-set in Shopify and
 		// idempotent inserts in the store.
 		periodic = append(periodic,
+			river.NewPeriodicJob(river.PeriodicInterval(ingest.DrainPeriod),
+				func() (river.JobArgs, *river.InsertOpts) { return ingest.DrainArgs{Shop: shop}, nil }, nil),
 			river.NewPeriodicJob(river.PeriodicInterval(s.Config.StockInterval.Std(30*time.Second)),
 				func() (river.JobArgs, *river.InsertOpts) { return stock.SyncArgs{Shop: shop}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(s.Config.BackfillInterval.Std(time.Minute)),
@@ -110,7 +112,8 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 		return nil, err
 	}
 	h.Jobs = jobs
-	river.AddWorker(workers, &ingest.DrainWorker{Store: st, Jobs: jobs, Tenants: reg, Logger: log})
+	drain := &ingest.DrainWorker{Store: st, Jobs: jobs, Tenants: reg, Logger: log}
+	river.AddWorker(workers, drain)
 	river.AddWorker(workers, &backfill.Worker{Store: st, Jobs: jobs, Tenants: reg, Logger: log})
 
 	h.Ingest = ingest.New(ingest.Config{
@@ -130,6 +133,7 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 			return err
 		},
 	})
+	drain.Started = h.Ingest.DrainStarted
 	for _, s := range reg.Shops() {
 		for _, wh := range s.Warehouses {
 			h.Pollers = append(h.Pollers, &wmsfeed.Poller{Store: st, Jobs: jobs, Shop: s.Domain, Warehouse: wh.ID, WMS: wh.WMS,

@@ -30,10 +30,15 @@ type DrainWorker struct {
 	Logger  *slog.Logger
 	// Batch is how many webhooks one transaction processes. Default 200.
 	Batch int
+	// Started, if set, is called when a drain starts (Handler.DrainStarted).
+	Started func(shop string)
 }
 
 // Work drains the shop's inbox.
 func (w *DrainWorker) Work(ctx context.Context, job *river.Job[DrainArgs]) error {
+	if w.Started != nil {
+		w.Started(job.Args.Shop)
+	}
 	batch := w.Batch
 	if batch <= 0 {
 		batch = 200

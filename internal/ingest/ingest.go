@@ -31,8 +31,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -81,9 +83,12 @@ type Stats struct {
 
 // Handler is the webhook endpoint. Start it with Run.
 type Handler struct {
-	cfg   Config
-	reqs  chan *pending
-	stats struct {
+	cfg     Config
+	reqs    chan *pending
+	stopped chan struct{}
+	// drainQueued marks shops with a drain job enqueued and not yet started.
+	drainQueued sync.Map
+	stats       struct {
 		accepted, duplicates, quarantined, ignored, unauthorized, tooLarge, failed atomic.Int64
 	}
 }
@@ -110,7 +115,7 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Handler{cfg: cfg, reqs: make(chan *pending, 4096)}
+	return &Handler{cfg: cfg, reqs: make(chan *pending, 4096), stopped: make(chan struct{})}
 }
 
 // Stats returns the counters.
@@ -172,6 +177,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Body:        body,
 		Status:      store.WebhookPending,
 	}
+	for name, v := range map[string]string{"X-Shopify-Webhook-Id": ev.WebhookID, "X-Shopify-Event-Id": ev.EventID, "X-Shopify-Topic": ev.Topic,
+		"X-Shopify-Api-Version": ev.APIVersion, "X-Shopify-Triggered-At": ev.TriggeredAt} {
+		if len(v) > maxHeader || !utf8.ValidString(v) {
+			http.Error(w, name+" is not a valid header value", http.StatusBadRequest)
+			return
+		}
+	}
 	var problems []string
 	if ev.WebhookID == "" {
 		// Deduplicate on the content when the delivery id is missing.
@@ -200,21 +212,44 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	p := &pending{ev: ev, done: make(chan result, 1)}
+	unavailable := func(why string) {
+		h.stats.failed.Add(1)
+		http.Error(w, "temporarily unavailable: "+why, http.StatusServiceUnavailable)
+	}
+	// Wait at most commitWait: Shopify gives up after 5 s, and an answer that
+	// is not 2xx makes it retry. Never answer 2xx without a commit.
+	timeout := time.NewTimer(commitWait)
+	defer timeout.Stop()
 	select {
 	case h.reqs <- p:
+	case <-h.stopped:
+		unavailable("shutting down")
+		return
 	case <-r.Context().Done():
+		unavailable("request cancelled")
+		return
+	case <-timeout.C:
+		unavailable("store busy")
 		return
 	}
 	var res result
 	select {
 	case res = <-p.done:
+	case <-h.stopped:
+		// A 503 for a delivery committed just before the stop is safe:
+		// Shopify retries and the retry is a duplicate.
+		unavailable("shutting down")
+		return
 	case <-r.Context().Done():
+		unavailable("request cancelled")
+		return
+	case <-timeout.C:
+		unavailable("store busy")
 		return
 	}
 	if res.err != nil {
-		h.stats.failed.Add(1)
 		h.cfg.Logger.Error("webhook not stored", "topic", ev.Topic, "shop", ev.Shop, "err", res.err)
-		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		unavailable("not stored")
 		return
 	}
 	switch {
@@ -242,7 +277,6 @@ func VerifyHMAC(body []byte, sig string, secrets []string) bool {
 	if err != nil || len(got) != sha256.Size {
 		return false
 	}
-	ok := false
 	for _, s := range secrets {
 		if s == "" {
 			continue
@@ -250,10 +284,10 @@ func VerifyHMAC(body []byte, sig string, secrets []string) bool {
 		m := hmac.New(sha256.New, []byte(s))
 		m.Write(body)
 		if hmac.Equal(got, m.Sum(nil)) {
-			ok = true
+			return true
 		}
 	}
-	return ok
+	return false
 }
 
 // Sign returns the X-Shopify-Hmac-Sha256 value for body under secret.
@@ -263,10 +297,24 @@ func Sign(body []byte, secret string) string {
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Run commits deliveries until ctx ends. Deliveries that arrive while a
-// commit is in flight are committed together in the next transaction.
+// Run commits deliveries until ctx ends; deliveries still queued then are
+// answered 503. Deliveries that arrive while a commit is in flight, or within
+// batchWindow of the first, are committed together in one transaction.
 func (h *Handler) Run(ctx context.Context) {
+	defer func() {
+		close(h.stopped)
+		for {
+			select {
+			case p := <-h.reqs:
+				p.done <- result{err: errors.New("ingest: stopped")}
+			default:
+				return
+			}
+		}
+	}()
 	batch := make([]*pending, 0, h.cfg.MaxBatch)
+	window := time.NewTimer(0)
+	<-window.C
 	for {
 		batch = batch[:0]
 		select {
@@ -275,28 +323,67 @@ func (h *Handler) Run(ctx context.Context) {
 		case p := <-h.reqs:
 			batch = append(batch, p)
 		}
+		window.Reset(batchWindow)
 	fill:
 		for len(batch) < h.cfg.MaxBatch {
 			select {
 			case p := <-h.reqs:
 				batch = append(batch, p)
-			default:
+			case <-window.C:
 				break fill
 			}
 		}
-		results, err := h.commit(ctx, batch)
-		for i, p := range batch {
-			if err != nil {
-				p.done <- result{err: err}
-			} else {
-				p.done <- results[i]
+		if !window.Stop() {
+			select {
+			case <-window.C:
+			default:
 			}
+		}
+		h.commitBatch(ctx, batch)
+	}
+}
+
+// commitBatch commits a batch; if the transaction fails, each delivery is
+// retried alone so that one bad delivery fails only itself.
+func (h *Handler) commitBatch(ctx context.Context, batch []*pending) {
+	results, err := h.commit(ctx, batch)
+	if err == nil {
+		for i, p := range batch {
+			p.done <- results[i]
+		}
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].done <- result{err: err}
+		return
+	}
+	for _, p := range batch {
+		r, err := h.commit(ctx, []*pending{p})
+		if err != nil {
+			p.done <- result{err: err}
+		} else {
+			p.done <- r[0]
 		}
 	}
 }
 
+const (
+	// batchWindow is how long the committer waits for more deliveries to
+	// share a transaction.
+	batchWindow = time.Millisecond
+	// commitWait bounds how long a request waits for its commit.
+	commitWait = 4 * time.Second
+	// maxHeader caps the id headers stored (Shopify's are UUIDs).
+	maxHeader = 255
+	// DrainPeriod is how often every shop's inbox is drained even without
+	// a new delivery: the safety net for a delivery committed just as a
+	// drain finished, and for rows left by a crash.
+	DrainPeriod = time.Second
+)
+
 func (h *Handler) commit(ctx context.Context, batch []*pending) ([]result, error) {
 	results := make([]result, len(batch))
+	var queued []string
 	err := h.cfg.Store.InTx(ctx, func(tx *sql.Tx) error {
 		drain := map[string]bool{}
 		for i, p := range batch {
@@ -319,15 +406,30 @@ func (h *Handler) commit(ctx context.Context, batch []*pending) ([]result, error
 				}
 			}
 		}
+		queued = queued[:0]
 		for shop := range drain {
+			if _, already := h.drainQueued.Load(shop); already {
+				continue
+			}
 			if _, err := h.cfg.Inserter.InsertTx(ctx, tx, DrainArgs{Shop: shop}, nil); err != nil {
 				return fmt.Errorf("ingest: enqueue drain: %w", err)
 			}
+			queued = append(queued, shop)
 		}
 		return nil
 	})
+	if err == nil {
+		for _, shop := range queued {
+			h.drainQueued.Store(shop, true)
+		}
+	}
 	return results, err
 }
+
+// DrainStarted tells the handler that a drain of shop has started, so the
+// next delivery enqueues a new one. A delivery committed in the instant
+// between a drain's last read and this call waits for the periodic drain.
+func (h *Handler) DrainStarted(shop string) { h.drainQueued.Delete(shop) }
 
 // DrainArgs is the job that processes a shop's pending webhooks. Drains are
 // not unique: each committed batch of deliveries enqueues one, and a drain

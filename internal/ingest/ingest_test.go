@@ -724,9 +724,9 @@ func TestLowerCaseHeaders(t *testing.T) {
 			st := openStore(t, d, storetest.DSN(t, d))
 			h := newHandler(t, st, testMaxBody)
 			startRun(t, h)
-			var proto string
+			proto := make(chan string, 1)
 			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				proto = r.Proto
+				proto <- r.Proto
 				h.ServeHTTP(w, r)
 			}))
 			srv.EnableHTTP2 = true
@@ -736,8 +736,8 @@ func TestLowerCaseHeaders(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(dl.body))
 			req.Header = lower(dl)
 			check(t, st, do(t, srv.Client(), req))
-			if proto != "HTTP/2.0" {
-				t.Errorf("request went over %s, want HTTP/2.0", proto)
+			if p := <-proto; p != "HTTP/2.0" {
+				t.Errorf("request went over %s, want HTTP/2.0", p)
 			}
 		})
 	})
@@ -908,23 +908,10 @@ func TestVerifyHMAC(t *testing.T) {
 	}
 }
 
-// knownBugsEnv, when set, runs the tests of known ingest.go bugs; they fail
-// until the bugs are fixed (see each test's comment).
-const knownBugsEnv = "CROSSDOCK_TEST_KNOWN_BUGS"
-
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv(knownBugsEnv) == "" {
-		t.Skipf("known bug in ingest.go, fails until fixed (set %s=1 to run): %s", knownBugsEnv, what)
-	}
-}
-
 // TestNoAckBeforeCommit: when the request context ends before the commit
-// (a deadline set by middleware, an HTTP/2 stream reset) ServeHTTP returns
-// without writing, so net/http answers an implicit 200 for a delivery that
-// may never be committed.
+// (a deadline set by middleware, an HTTP/2 stream reset) the answer must not
+// be an implicit 200 for a delivery that may never be committed.
 func TestNoAckBeforeCommit(t *testing.T) {
-	knownBug(t, "ServeHTTP returns without a status on r.Context().Done(): implicit 200")
 	t.Parallel()
 	e := setup(t, store.SQLite, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -949,7 +936,6 @@ func TestNoAckBeforeCommit(t *testing.T) {
 // for a committer that is gone; the handler waits until the client gives
 // up instead of answering 503.
 func TestRunStoppedAnswers503(t *testing.T) {
-	knownBug(t, "after Run returns, ServeHTTP blocks until the client disconnects")
 	t.Parallel()
 	e := setup(t, store.SQLite)
 	e.stopRun()
@@ -968,7 +954,6 @@ func TestRunStoppedAnswers503(t *testing.T) {
 // fails the whole group-commit transaction: every concurrent delivery in
 // the batch gets 503.
 func TestOneBadRowDoesNotFailTheBatch(t *testing.T) {
-	knownBug(t, "one failing insert rolls back the whole batch")
 	t.Parallel()
 	if !slices.Contains(storetest.Dialects(), store.Postgres) {
 		t.Skip("needs PostgreSQL")
