@@ -125,13 +125,6 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 			}
 			return ingest.Shop{Domain: s.Domain, Secrets: s.Secrets}, true
 		},
-		Decode: func(topic string, body []byte) error {
-			_, err := shopify.DecodeWebhook(topic, body)
-			if errors.Is(err, shopify.ErrUnknownTopic) {
-				return fmt.Errorf("%w: %v", ingest.ErrUnhandledTopic, err)
-			}
-			return err
-		},
 	})
 	drain.Started = h.Ingest.DrainStarted
 	for _, s := range reg.Shops() {

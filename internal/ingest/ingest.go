@@ -11,8 +11,9 @@
 //   - body over the configured limit → 413, nothing stored;
 //   - a duplicate (same X-Shopify-Webhook-Id, or same X-Shopify-Event-Id for
 //     the topic) → 200, not stored again;
-//   - a correctly signed body that does not decode → stored as quarantined
-//     with the decode error on its timeline, answered 200 (see
+//   - a correctly signed body that does not decode → stored and answered 200;
+//     the drain, which decodes every body, marks it quarantined with the
+//     decode error on its timeline (see
 //     ARCHITECTURE.md: a non-2xx would make Shopify retry the same bytes for
 //     four hours and then delete the subscription);
 //   - the store failing → 503, so Shopify retries.
@@ -68,7 +69,11 @@ type Config struct {
 	Store    *store.Store
 	Inserter Inserter
 	Shops    func(domain string) (Shop, bool)
-	Decode   DecodeFunc
+	// Decode, if set, checks bodies before they are acknowledged. Leave it
+	// nil to keep the request path minimal: the drain decodes every body
+	// and quarantines, with the error on the delivery's timeline, what
+	// does not decode.
+	Decode DecodeFunc
 	// MaxBody is the largest body accepted, in bytes.
 	MaxBody int64
 	Logger  *slog.Logger
@@ -197,11 +202,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problems = append(problems, "missing X-Shopify-Topic header")
 	}
 	if len(problems) == 0 {
-		if err := h.cfg.Decode(ev.Topic, body); err != nil {
-			if errors.Is(err, ErrUnhandledTopic) {
+		if h.cfg.Decode != nil {
+			if err := h.cfg.Decode(ev.Topic, body); errors.Is(err, ErrUnhandledTopic) {
 				ev.Status = store.WebhookIgnored
 				ev.Error = err.Error()
-			} else {
+			} else if err != nil {
 				problems = append(problems, "decode: "+err.Error())
 			}
 		}

@@ -17,6 +17,8 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -55,6 +57,10 @@ type Store struct {
 	// Read is the pool for reads that need no transaction.
 	Read *sql.DB
 	pool *pgxpool.Pool
+
+	ckpt          *sql.DB // SQLite: the background checkpointer's connection
+	stop, stopped chan struct{}
+	closeOnce     sync.Once
 }
 
 // Open connects to the database. For SQLite, dsn is a file path.
@@ -78,6 +84,9 @@ func sqliteDSN(path string, readOnly bool) string {
 		q.Set("mode", "ro")
 	} else {
 		q.Set("_txlock", "immediate")
+		// Checkpoints run in the background (see checkpointLoop), not
+		// inside whichever commit crosses the threshold.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -95,13 +104,38 @@ func openSQLite(path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
+	ckpt, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open sqlite checkpointer: %w", err)
+	}
+	ckpt.SetMaxOpenConns(1)
 	r, err := sql.Open("sqlite", sqliteDSN(path, true))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open sqlite reader: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	return &Store{Dialect: SQLite, Write: w, Read: r}, nil
+	st := &Store{Dialect: SQLite, Write: w, Read: r, ckpt: ckpt, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go st.checkpointLoop()
+	return st, nil
+}
+
+// checkpointLoop copies the WAL back into the database file every 200 ms
+// from a connection of its own, so that writers never pay for it. PASSIVE
+// never blocks readers or the writer.
+func (s *Store) checkpointLoop() {
+	defer close(s.stopped)
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			_, _ = s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
@@ -163,6 +197,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Close closes the pools.
 func (s *Store) Close() error {
 	var errs []error
+	if s.ckpt != nil {
+		s.closeOnce.Do(func() {
+			close(s.stop)
+			<-s.stopped
+			_, _ = s.ckpt.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+			errs = append(errs, s.ckpt.Close())
+		})
+	}
 	if s.Read != s.Write {
 		errs = append(errs, s.Read.Close())
 	}
