@@ -109,9 +109,15 @@ func (w *Worker) Dispatch(ctx context.Context, shopDomain, orderID string) error
 	}
 	d := &dispatch{w: w, t: t, o: o}
 	upd := o.UpdatedAt
-	if _, err := store.UpsertOrder(ctx, w.Store.Write, &store.Order{Shop: t.Domain, OrderID: o.ID, LegacyID: o.LegacyID, Name: o.Name,
-		ShopifyUpdatedAt: &upd, CancelledAt: o.CancelledAt}); err != nil {
+	known, err := store.GetOrder(ctx, w.Store.Read, t.Domain, o.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
+	}
+	if known == nil || known.ShopifyUpdatedAt == nil || known.ShopifyUpdatedAt.Before(upd) || (known.CancelledAt == nil) != (o.CancelledAt == nil) {
+		if _, err := store.UpsertOrder(ctx, w.Store.Write, &store.Order{Shop: t.Domain, OrderID: o.ID, LegacyID: o.LegacyID, Name: o.Name,
+			ShopifyUpdatedAt: &upd, CancelledAt: o.CancelledAt}); err != nil {
+			return err
+		}
 	}
 	if o.CancelledAt != nil {
 		return d.state(ctx, store.OrderCancelled, "cancelled in Shopify", "cancelled", "order is cancelled in Shopify; nothing to dispatch")
@@ -130,6 +136,11 @@ type dispatch struct {
 	t *tenant.Shop
 	o *shopify.Order
 }
+
+// note is a timeline entry recorded with the next state change, so that a
+// dispatch writes to the store twice: before the first Shopify call and
+// after the WMS answered.
+type note struct{ source, kind, msg string }
 
 func (d *dispatch) timeline(ctx context.Context, q store.Querier, source, kind, msg string) error {
 	return store.AddTimeline(ctx, q, store.Entry{Shop: d.t.Domain, Subject: d.o.ID, At: d.w.now(), Source: source, Kind: kind, Message: msg})
@@ -178,6 +189,7 @@ func (d *dispatch) fulfillmentOrder(ctx context.Context, fo *shopify.Fulfillment
 	case "SUBMITTED":
 		return d.acceptAndTransmit(ctx, fo, existing)
 	case "ACCEPTED":
+		var notes []note
 		if existing == nil {
 			wh, ok := d.t.WarehouseAt(fo.LocationID)
 			if !ok {
@@ -186,8 +198,10 @@ func (d *dispatch) fulfillmentOrder(ctx context.Context, fo *shopify.Fulfillment
 			if _, err := store.InsertWarehouseOrder(ctx, d.w.Store.Write, d.warehouseOrder(fo, wh), order.ProgressAccepted); err != nil {
 				return err
 			}
+		} else if existing.Progress < order.ProgressAccepted {
+			notes = append(notes, note{store.SourceShopify, "accepted", "fulfillment request found accepted in Shopify (an earlier attempt accepted it)"})
 		}
-		return d.transmit(ctx, fo)
+		return d.transmit(ctx, fo, notes)
 	default:
 		return nil
 	}
@@ -337,15 +351,12 @@ func (d *dispatch) routeAndRequest(ctx context.Context, fo *shopify.FulfillmentO
 	if st.ID != "" && st.ID != fo.ID {
 		return fmt.Errorf("dispatch %s: Shopify split fulfillment order %s on request (now %s); will route again", d.o.Name, fo.ID, st.ID)
 	}
-	if err := d.timeline(ctx, d.w.Store.Write, store.SourceHub, "requested", "fulfillment requested from "+wh.Name); err != nil {
-		return err
-	}
 	fo.RequestStatus = "SUBMITTED"
-	existing, err := store.GetWarehouseOrderByFO(ctx, d.w.Store.Write, d.t.Domain, fo.ID)
+	existing, err := store.GetWarehouseOrderByFO(ctx, d.w.Store.Read, d.t.Domain, fo.ID)
 	if err != nil {
 		return err
 	}
-	return d.acceptAndTransmit(ctx, fo, existing)
+	return d.acceptAndTransmit(ctx, fo, existing, note{store.SourceHub, "requested", "fulfillment requested from " + wh.Name})
 }
 
 func (d *dispatch) warehouseOrder(fo *shopify.FulfillmentOrder, wh *tenant.Warehouse) *order.WarehouseOrder {
@@ -364,7 +375,7 @@ func (d *dispatch) warehouseOrder(fo *shopify.FulfillmentOrder, wh *tenant.Wareh
 	return w
 }
 
-func (d *dispatch) acceptAndTransmit(ctx context.Context, fo *shopify.FulfillmentOrder, existing *store.WarehouseOrder) error {
+func (d *dispatch) acceptAndTransmit(ctx context.Context, fo *shopify.FulfillmentOrder, existing *store.WarehouseOrder, notes ...note) error {
 	wh, ok := d.t.WarehouseAt(fo.LocationID)
 	if !ok {
 		return nil // requested from a location that is not one of ours
@@ -414,19 +425,14 @@ func (d *dispatch) acceptAndTransmit(ctx context.Context, fo *shopify.Fulfillmen
 	if _, err := d.t.Shopify.AcceptFulfillmentRequest(ctx, fo.ID, "accepted by crossdock for "+wh.Name); err != nil {
 		return fmt.Errorf("dispatch %s: accept: %w", d.o.Name, err)
 	}
-	err := d.w.Store.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := store.AdvanceWarehouseOrder(ctx, tx, d.t.Domain, ExternalRef(fo.ID), order.ProgressAccepted, d.w.now()); err != nil {
-			return err
-		}
-		return d.timeline(ctx, tx, store.SourceHub, "accepted", "validated (address complete, SKUs known to "+wh.Name+") and accepted")
-	})
-	if err != nil {
-		return err
-	}
-	return d.transmit(ctx, fo)
+	notes = append(notes, note{store.SourceHub, "accepted", "validated (address complete, SKUs known to " + wh.Name + ") and accepted"})
+	return d.transmit(ctx, fo, notes)
 }
 
-func (d *dispatch) transmit(ctx context.Context, fo *shopify.FulfillmentOrder) error {
+// transmit sends the warehouse order to its WMS and records, in one
+// transaction, the notes gathered since the last write, the accepted and
+// sent progress, and the WMS's answer.
+func (d *dispatch) transmit(ctx context.Context, fo *shopify.FulfillmentOrder, notes []note) error {
 	wo, err := store.GetWarehouseOrderByFO(ctx, d.w.Store.Read, d.t.Domain, fo.ID)
 	if err != nil {
 		return err
@@ -443,6 +449,11 @@ func (d *dispatch) transmit(ctx context.Context, fo *shopify.FulfillmentOrder) e
 		return fmt.Errorf("dispatch %s: transmit to %s: %w", d.o.Name, wh.ID, err)
 	}
 	return d.w.Store.InTx(ctx, func(tx *sql.Tx) error {
+		for _, n := range notes {
+			if err := d.timeline(ctx, tx, n.source, n.kind, n.msg); err != nil {
+				return err
+			}
+		}
 		moved, err := store.AdvanceWarehouseOrder(ctx, tx, d.t.Domain, wo.Order.ExternalRef, order.ProgressSent, d.w.now())
 		if err != nil || !moved {
 			return err
