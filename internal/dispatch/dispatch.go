@@ -140,7 +140,10 @@ type dispatch struct {
 // note is a timeline entry recorded with the next state change, so that a
 // dispatch writes to the store twice: before the first Shopify call and
 // after the WMS answered.
-type note struct{ source, kind, msg string }
+type note struct {
+	source, kind, msg string
+	at                time.Time
+}
 
 func (d *dispatch) timeline(ctx context.Context, q store.Querier, source, kind, msg string) error {
 	return store.AddTimeline(ctx, q, store.Entry{Shop: d.t.Domain, Subject: d.o.ID, At: d.w.now(), Source: source, Kind: kind, Message: msg})
@@ -199,7 +202,7 @@ func (d *dispatch) fulfillmentOrder(ctx context.Context, fo *shopify.Fulfillment
 				return err
 			}
 		} else if existing.Progress < order.ProgressAccepted {
-			notes = append(notes, note{store.SourceShopify, "accepted", "fulfillment request found accepted in Shopify (an earlier attempt accepted it)"})
+			notes = append(notes, note{store.SourceShopify, "accepted", "fulfillment request found accepted in Shopify (an earlier attempt accepted it)", d.w.now()})
 		}
 		return d.transmit(ctx, fo, notes)
 	default:
@@ -356,7 +359,7 @@ func (d *dispatch) routeAndRequest(ctx context.Context, fo *shopify.FulfillmentO
 	if err != nil {
 		return err
 	}
-	return d.acceptAndTransmit(ctx, fo, existing, note{store.SourceHub, "requested", "fulfillment requested from " + wh.Name})
+	return d.acceptAndTransmit(ctx, fo, existing, note{store.SourceHub, "requested", "fulfillment requested from " + wh.Name, d.w.now()})
 }
 
 func (d *dispatch) warehouseOrder(fo *shopify.FulfillmentOrder, wh *tenant.Warehouse) *order.WarehouseOrder {
@@ -425,7 +428,7 @@ func (d *dispatch) acceptAndTransmit(ctx context.Context, fo *shopify.Fulfillmen
 	if _, err := d.t.Shopify.AcceptFulfillmentRequest(ctx, fo.ID, "accepted by crossdock for "+wh.Name); err != nil {
 		return fmt.Errorf("dispatch %s: accept: %w", d.o.Name, err)
 	}
-	notes = append(notes, note{store.SourceHub, "accepted", "validated (address complete, SKUs known to " + wh.Name + ") and accepted"})
+	notes = append(notes, note{store.SourceHub, "accepted", "validated (address complete, SKUs known to " + wh.Name + ") and accepted", d.w.now()})
 	return d.transmit(ctx, fo, notes)
 }
 
@@ -450,7 +453,8 @@ func (d *dispatch) transmit(ctx context.Context, fo *shopify.FulfillmentOrder, n
 	}
 	return d.w.Store.InTx(ctx, func(tx *sql.Tx) error {
 		for _, n := range notes {
-			if err := d.timeline(ctx, tx, n.source, n.kind, n.msg); err != nil {
+			e := store.Entry{Shop: d.t.Domain, Subject: d.o.ID, At: n.at, Source: n.source, Kind: n.kind, Message: n.msg}
+			if err := store.AddTimeline(ctx, tx, e); err != nil {
 				return err
 			}
 		}
