@@ -13,6 +13,7 @@ package fulfil
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/crossdock/crossdock/internal/connector"
 	"github.com/crossdock/crossdock/internal/connector/shopify"
 	"github.com/crossdock/crossdock/internal/order"
 	"github.com/crossdock/crossdock/internal/queue"
@@ -51,17 +53,22 @@ func (w *Worker) Fulfil(ctx context.Context, shipmentID int64, retry bool) error
 	if s.FulfillmentID != "" {
 		return nil
 	}
+	// What retrying cannot fix is permanent: the job stops and is listed
+	// with its reason instead of retrying for weeks.
 	t, ok := w.Tenants.Shop(s.Shop)
 	if !ok {
-		return fmt.Errorf("fulfil: unknown shop %s", s.Shop)
+		return connector.Permanent(fmt.Errorf("fulfil: unknown shop %s", s.Shop))
 	}
 	wo, err := store.GetWarehouseOrderByRef(ctx, w.Store.Read, s.Shop, s.Shipment.ExternalRef)
+	if errors.Is(err, store.ErrNotFound) {
+		return connector.Permanent(fmt.Errorf("fulfil: shipment %d: no warehouse order %s", s.ID, s.Shipment.ExternalRef))
+	}
 	if err != nil {
 		return fmt.Errorf("fulfil: shipment %d: warehouse order %s: %w", s.ID, s.Shipment.ExternalRef, err)
 	}
 	in, err := Input(&wo.Order, &s.Shipment)
 	if err != nil {
-		return err
+		return connector.Permanent(err)
 	}
 	var fid string
 	if retry {

@@ -89,9 +89,15 @@ func (w *Worker) Sync(ctx context.Context, shop string) (Result, error) {
 		return res, fmt.Errorf("stock: unknown shop %s", shop)
 	}
 	var errs []error
+	// fullAsOf holds, per warehouse whose snapshot just read was full, its
+	// time: a SKU Shopify holds there that the snapshot lacks has none.
+	fullAsOf := map[string]time.Time{}
 	for _, wh := range t.Warehouses {
-		if err := w.readSnapshot(ctx, t, wh); err != nil {
+		full, asOf, err := w.readSnapshot(ctx, t, wh)
+		if err != nil {
 			errs = append(errs, err)
+		} else if full {
+			fullAsOf[wh.ID] = asOf
 		}
 	}
 	mappings, err := w.mappings(ctx, t)
@@ -103,7 +109,11 @@ func (w *Worker) Sync(ctx context.Context, shop string) (Result, error) {
 		if wh.LocationID == "" {
 			continue
 		}
-		r, err := w.push(ctx, t, wh, mappings, run)
+		var full *time.Time
+		if at, ok := fullAsOf[wh.ID]; ok {
+			full = &at
+		}
+		r, err := w.push(ctx, t, wh, mappings, run, full)
 		res.Levels += r.Levels
 		res.Changed += r.Changed
 		res.Mutations += r.Mutations
@@ -115,16 +125,18 @@ func (w *Worker) Sync(ctx context.Context, shop string) (Result, error) {
 	return res, errors.Join(errs...)
 }
 
-func (w *Worker) readSnapshot(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse) error {
+// readSnapshot stores a warehouse's snapshot and says whether it was full,
+// and its time.
+func (w *Worker) readSnapshot(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse) (full bool, asOf time.Time, err error) {
 	snap, err := wh.WMS.Stock(ctx)
 	if err != nil {
-		return fmt.Errorf("stock: %s snapshot: %w", wh.ID, err)
+		return false, asOf, fmt.Errorf("stock: %s snapshot: %w", wh.ID, err)
 	}
-	asOf := snap.AsOf
+	asOf = snap.AsOf
 	if asOf.IsZero() {
 		asOf = time.Now()
 	}
-	return w.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return snap.Full, asOf, w.Store.InTx(ctx, func(tx *sql.Tx) error {
 		seen := map[string]bool{}
 		for _, it := range snap.Items {
 			seen[it.SKU] = true
@@ -209,7 +221,7 @@ type change struct {
 	from   *int
 }
 
-func (w *Worker) push(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse, mappings map[string]store.SKUMapping, run string) (Result, error) {
+func (w *Worker) push(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse, mappings map[string]store.SKUMapping, run string, fullAsOf *time.Time) (Result, error) {
 	var res Result
 	levels, err := store.StockLevels(ctx, w.Store.Read, t.Domain, wh.ID)
 	if err != nil {
@@ -229,7 +241,7 @@ func (w *Worker) push(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse,
 	}
 	// What Shopify holds now: orders, edits and other apps move it between
 	// syncs, so it is read before every push.
-	if err := w.readShopify(ctx, t, wh, mappings); err != nil {
+	if err := w.readShopify(ctx, t, wh, mappings, fullAsOf); err != nil {
 		return res, err
 	}
 	if levels, err = store.StockLevels(ctx, w.Store.Read, t.Domain, wh.ID); err != nil {
@@ -258,7 +270,7 @@ func (w *Worker) push(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse,
 			var stale *shopify.StaleQuantityError
 			if errors.As(err, &stale) && attempt == 0 {
 				res.Stale++
-				if err := w.readShopify(ctx, t, wh, mappings); err != nil {
+				if err := w.readShopify(ctx, t, wh, mappings, fullAsOf); err != nil {
 					return res, err
 				}
 				fresh, err := store.StockLevels(ctx, w.Store.Read, t.Domain, wh.ID)
@@ -313,8 +325,11 @@ func (w *Worker) setBatch(ctx context.Context, t *tenant.Shop, wh *tenant.Wareho
 	})
 }
 
-// readShopify records what Shopify holds at the warehouse's location.
-func (w *Worker) readShopify(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse, mappings map[string]store.SKUMapping) error {
+// readShopify records what Shopify holds at the warehouse's location. When
+// the warehouse's last snapshot was full (fullAsOf set), a mapped SKU that
+// Shopify holds there but the warehouse never reported gets a zero level, so
+// the push takes Shopify down to what the warehouse really has.
+func (w *Worker) readShopify(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse, mappings map[string]store.SKUMapping, fullAsOf *time.Time) error {
 	levels, err := t.Shopify.AllInventoryLevels(ctx, wh.LocationID)
 	if err != nil {
 		return fmt.Errorf("stock: read Shopify levels at %s: %w", wh.ID, err)
@@ -323,11 +338,26 @@ func (w *Worker) readShopify(ctx context.Context, t *tenant.Shop, wh *tenant.War
 	for sku, m := range mappings {
 		byItem[m.InventoryItemID] = sku
 	}
+	known := map[string]bool{}
+	if fullAsOf != nil {
+		cur, err := store.StockLevels(ctx, w.Store.Read, t.Domain, wh.ID)
+		if err != nil {
+			return err
+		}
+		for _, l := range cur {
+			known[l.SKU] = true
+		}
+	}
 	return w.Store.InTx(ctx, func(tx *sql.Tx) error {
 		for _, l := range levels {
 			sku, ok := byItem[l.InventoryItemID]
 			if !ok {
 				continue
+			}
+			if fullAsOf != nil && !known[sku] && l.Available != 0 {
+				if _, err := store.UpsertStock(ctx, tx, store.StockLevel{Shop: t.Domain, Warehouse: wh.ID, SKU: sku, AsOf: *fullAsOf}); err != nil {
+					return err
+				}
 			}
 			if err := store.SetShopifyAvailable(ctx, tx, t.Domain, wh.ID, sku, l.Available, false); err != nil {
 				return err

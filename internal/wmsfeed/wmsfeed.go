@@ -238,8 +238,11 @@ func (p *Poller) apply(ctx context.Context, tx *sql.Tx, ev *connector.Event) (du
 			return false, err
 		}
 		if !moved {
-			return false, store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID,
-				fmt.Sprintf("ignored: %s arrived after %s", ev.Type, wo.Progress))
+			outcome := fmt.Sprintf("ignored: %s arrived after %s", ev.Type, wo.Progress)
+			if ev.Type == connector.EventShipped {
+				outcome = fmt.Sprintf("applied: shipment stored; progress already %s", wo.Progress)
+			}
+			return false, store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, outcome)
 		}
 		if ev.Type != connector.EventShipped {
 			if err := timeline(string(ev.Type), fmt.Sprintf("%s %s by %s", ev.ExternalRef, ev.Type, p.Warehouse)); err != nil {
