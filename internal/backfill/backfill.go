@@ -6,7 +6,6 @@ package backfill
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
@@ -87,7 +86,7 @@ func (w *Worker) Run(ctx context.Context, shop string) (recovered int, err error
 		if err != nil {
 			return recovered, fmt.Errorf("backfill %s: %w", shop, err)
 		}
-		err = w.Store.InTx(ctx, func(tx *sql.Tx) error {
+		err = w.Store.InTx(ctx, func(tx *store.Tx) error {
 			for _, o := range page.Orders {
 				if o.UpdatedAt.After(newest) {
 					newest = o.UpdatedAt
@@ -113,7 +112,7 @@ func (w *Worker) Run(ctx context.Context, shop string) (recovered int, err error
 					}
 					recovered++
 				}
-				if _, err := w.Jobs.InsertTx(ctx, tx, dispatch.RouteArgs{Shop: shop, OrderID: o.ID}, dispatch.InsertOpts()); err != nil {
+				if _, err := w.Jobs.InsertTx(ctx, tx.Tx, dispatch.RouteArgs{Shop: shop, OrderID: o.ID}, dispatch.InsertOpts()); err != nil {
 					return err
 				}
 			}

@@ -22,7 +22,6 @@ package dispatch
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -150,7 +149,7 @@ func (d *dispatch) timeline(ctx context.Context, q store.Querier, source, kind, 
 }
 
 func (d *dispatch) state(ctx context.Context, state, reason, kind, msg string) error {
-	return d.w.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return d.w.Store.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := store.GetOrder(ctx, tx, d.t.Domain, d.o.ID)
 		if err != nil {
 			return err
@@ -335,7 +334,7 @@ func (d *dispatch) routeAndRequest(ctx context.Context, fo *shopify.FulfillmentO
 	}
 	// The warehouse order row exists before Shopify hears of the request,
 	// so the fulfillment_request_submitted webhook finds it.
-	err = d.w.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err = d.w.Store.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := store.InsertWarehouseOrder(ctx, tx, d.warehouseOrder(fo, wh), order.ProgressRouted); err != nil {
 			return err
 		}
@@ -415,7 +414,7 @@ func (d *dispatch) acceptAndTransmit(ctx context.Context, fo *shopify.Fulfillmen
 		return d.state(ctx, store.OrderRejected, why, "rejected", fmt.Sprintf("fulfillment request rejected (%s): %s", reason, why))
 	}
 	if existing == nil {
-		err := d.w.Store.InTx(ctx, func(tx *sql.Tx) error {
+		err := d.w.Store.InTx(ctx, func(tx *store.Tx) error {
 			if _, err := store.InsertWarehouseOrder(ctx, tx, d.warehouseOrder(fo, wh), order.ProgressRouted); err != nil {
 				return err
 			}
@@ -451,7 +450,7 @@ func (d *dispatch) transmit(ctx context.Context, fo *shopify.FulfillmentOrder, n
 	if err != nil {
 		return fmt.Errorf("dispatch %s: transmit to %s: %w", d.o.Name, wh.ID, err)
 	}
-	return d.w.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return d.w.Store.InTx(ctx, func(tx *store.Tx) error {
 		for _, n := range notes {
 			e := store.Entry{Shop: d.t.Domain, Subject: d.o.ID, At: n.at, Source: n.source, Kind: n.kind, Message: n.msg}
 			if err := store.AddTimeline(ctx, tx, e); err != nil {

@@ -12,7 +12,6 @@ package fulfil
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,7 +140,7 @@ func Input(wo *order.WarehouseOrder, s *order.Shipment) (shopify.FulfillmentInpu
 
 func (w *Worker) record(ctx context.Context, s *store.Shipment, wo *store.WarehouseOrder, fid string, in shopify.FulfillmentInput, created bool) error {
 	now := time.Now()
-	return w.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return w.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := store.SetShipmentFulfilled(ctx, tx, s.ID, fid, now); err != nil {
 			return err
 		}

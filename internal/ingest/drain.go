@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,7 +44,7 @@ func (w *DrainWorker) Work(ctx context.Context, job *river.Job[DrainArgs]) error
 	}
 	for {
 		n := 0
-		err := w.Store.InTx(ctx, func(tx *sql.Tx) error {
+		err := w.Store.InTx(ctx, func(tx *store.Tx) error {
 			events, err := store.ClaimPendingWebhooks(ctx, tx, w.Store.Dialect, job.Args.Shop, batch)
 			if err != nil {
 				return err
@@ -64,7 +63,7 @@ func (w *DrainWorker) Work(ctx context.Context, job *river.Job[DrainArgs]) error
 	}
 }
 
-func (w *DrainWorker) process(ctx context.Context, tx *sql.Tx, ev *store.WebhookEvent) error {
+func (w *DrainWorker) process(ctx context.Context, tx *store.Tx, ev *store.WebhookEvent) error {
 	now := time.Now()
 	v, err := shopify.DecodeWebhook(ev.Topic, ev.Body)
 	if err != nil {
@@ -90,7 +89,7 @@ func (w *DrainWorker) process(ctx context.Context, tx *sql.Tx, ev *store.Webhook
 			// Our own request coming back, or already handled.
 			_ = wo
 		case errors.Is(err, store.ErrNotFound):
-			if _, err := w.Jobs.InsertTx(ctx, tx, dispatch.RouteArgs{Shop: ev.Shop, FulfillmentOrderID: foID}, dispatch.InsertOpts()); err != nil {
+			if _, err := w.Jobs.InsertTx(ctx, tx.Tx, dispatch.RouteArgs{Shop: ev.Shop, FulfillmentOrderID: foID}, dispatch.InsertOpts()); err != nil {
 				return err
 			}
 		default:
@@ -103,7 +102,7 @@ func (w *DrainWorker) process(ctx context.Context, tx *sql.Tx, ev *store.Webhook
 	return store.SetWebhookStatus(ctx, tx, ev.ID, store.WebhookProcessed, "", now)
 }
 
-func (w *DrainWorker) order(ctx context.Context, tx *sql.Tx, ev *store.WebhookEvent, p *shopify.OrderWebhook) error {
+func (w *DrainWorker) order(ctx context.Context, tx *store.Tx, ev *store.WebhookEvent, p *shopify.OrderWebhook) error {
 	gid := p.GID()
 	var upd *time.Time
 	if !p.UpdatedAt.IsZero() {
@@ -127,7 +126,7 @@ func (w *DrainWorker) order(ctx context.Context, tx *sql.Tx, ev *store.WebhookEv
 	// warehouse needs no Shopify read for every orders/updated.
 	switch cur.State {
 	case store.OrderReceived, store.OrderHeld:
-		if _, err := w.Jobs.InsertTx(ctx, tx, dispatch.RouteArgs{Shop: ev.Shop, OrderID: gid}, dispatch.InsertOpts()); err != nil {
+		if _, err := w.Jobs.InsertTx(ctx, tx.Tx, dispatch.RouteArgs{Shop: ev.Shop, OrderID: gid}, dispatch.InsertOpts()); err != nil {
 			return fmt.Errorf("ingest: enqueue dispatch: %w", err)
 		}
 	}

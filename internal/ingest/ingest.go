@@ -23,7 +23,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -37,9 +36,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
+	"github.com/crossdock/crossdock/internal/queue"
 	"github.com/crossdock/crossdock/internal/store"
 )
 
@@ -49,11 +47,6 @@ type Shop struct {
 	// Secrets are the client secrets accepted for signatures: the current
 	// one and, during a rotation, the previous one.
 	Secrets []string
-}
-
-// Inserter inserts River jobs inside a transaction (river.Client does).
-type Inserter interface {
-	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 }
 
 // DecodeFunc checks that a body decodes as the topic's payload. An error
@@ -67,7 +60,7 @@ var ErrUnhandledTopic = errors.New("topic not handled")
 // Config configures a Handler.
 type Config struct {
 	Store    *store.Store
-	Inserter Inserter
+	Inserter queue.InsertTx
 	Shops    func(domain string) (Shop, bool)
 	// Decode, if set, checks bodies before they are acknowledged. Leave it
 	// nil to keep the request path minimal: the drain decodes every body
@@ -389,7 +382,7 @@ const (
 func (h *Handler) commit(ctx context.Context, batch []*pending) ([]result, error) {
 	results := make([]result, len(batch))
 	var queued []string
-	err := h.cfg.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err := h.cfg.Store.InTx(ctx, func(tx *store.Tx) error {
 		drain := map[string]bool{}
 		for i, p := range batch {
 			id, ins, err := store.InsertWebhook(ctx, tx, &p.ev)
@@ -416,7 +409,7 @@ func (h *Handler) commit(ctx context.Context, batch []*pending) ([]result, error
 			if _, already := h.drainQueued.Load(shop); already {
 				continue
 			}
-			if _, err := h.cfg.Inserter.InsertTx(ctx, tx, DrainArgs{Shop: shop}, nil); err != nil {
+			if _, err := h.cfg.Inserter.InsertTx(ctx, tx.Tx, DrainArgs{Shop: shop}, nil); err != nil {
 				return fmt.Errorf("ingest: enqueue drain: %w", err)
 			}
 			queued = append(queued, shop)

@@ -15,7 +15,6 @@ package stock
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -136,7 +135,7 @@ func (w *Worker) readSnapshot(ctx context.Context, t *tenant.Shop, wh *tenant.Wa
 	if asOf.IsZero() {
 		asOf = time.Now()
 	}
-	return snap.Full, asOf, w.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return snap.Full, asOf, w.Store.InTx(ctx, func(tx *store.Tx) error {
 		seen := map[string]bool{}
 		for _, it := range snap.Items {
 			seen[it.SKU] = true
@@ -197,7 +196,7 @@ func (w *Worker) mappings(ctx context.Context, t *tenant.Shop) (map[string]store
 	if err != nil {
 		return nil, fmt.Errorf("stock: read variants: %w", err)
 	}
-	err = w.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err = w.Store.InTx(ctx, func(tx *store.Tx) error {
 		for _, v := range vs {
 			sku := strings.TrimSpace(v.SKU)
 			if sku == "" || v.InventoryItemID == "" {
@@ -315,7 +314,7 @@ func (w *Worker) setBatch(ctx context.Context, t *tenant.Shop, wh *tenant.Wareho
 	if _, err := t.Shopify.SetInventory(ctx, key, "correction", ref, qs); err != nil {
 		return err
 	}
-	return w.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return w.Store.InTx(ctx, func(tx *store.Tx) error {
 		for _, c := range batch {
 			if err := store.SetShopifyAvailable(ctx, tx, t.Domain, wh.ID, c.sku, c.target, true); err != nil {
 				return err
@@ -348,7 +347,7 @@ func (w *Worker) readShopify(ctx context.Context, t *tenant.Shop, wh *tenant.War
 			known[l.SKU] = true
 		}
 	}
-	return w.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return w.Store.InTx(ctx, func(tx *store.Tx) error {
 		for _, l := range levels {
 			sku, ok := byItem[l.InventoryItemID]
 			if !ok {

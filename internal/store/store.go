@@ -58,7 +58,8 @@ type Store struct {
 	Read *sql.DB
 	pool *pgxpool.Pool
 
-	ckpt          *sql.DB // SQLite: the background checkpointer's connection
+	stmts         *stmtCache // SQLite: statements prepared on the writer
+	ckpt          *sql.DB    // SQLite: the background checkpointer's connection
 	stop, stopped chan struct{}
 	closeOnce     sync.Once
 }
@@ -116,7 +117,7 @@ func openSQLite(path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open sqlite reader: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	st := &Store{Dialect: SQLite, Write: w, Read: r, ckpt: ckpt, stop: make(chan struct{}), stopped: make(chan struct{})}
+	st := &Store{Dialect: SQLite, Write: w, Read: r, ckpt: ckpt, stmts: newStmtCache(w), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go st.checkpointLoop()
 	return st, nil
 }
@@ -197,6 +198,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Close closes the pools.
 func (s *Store) Close() error {
 	var errs []error
+	if s.stmts != nil {
+		s.stmts.close()
+	}
 	if s.ckpt != nil {
 		s.closeOnce.Do(func() {
 			close(s.stop)
@@ -216,19 +220,22 @@ func (s *Store) Close() error {
 }
 
 // InTx runs fn in a write transaction and commits it if fn returns nil.
-func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.Write.BeginTx(ctx, nil)
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := s.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
+	tx := &Tx{Tx: sqlTx, cache: s.stmts}
+	err = fn(tx)
+	if err != nil {
+		_ = sqlTx.Rollback()
+	} else if err = sqlTx.Commit(); err != nil {
+		err = fmt.Errorf("store: commit: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+	if s.stmts != nil {
+		s.stmts.prepare(context.WithoutCancel(ctx))
 	}
-	return nil
+	return err
 }
 
 // RecoverOrphans prepares an embedded (SQLite, single-process) store for a
@@ -242,7 +249,7 @@ func (s *Store) RecoverOrphans(ctx context.Context) (jobs int64, err error) {
 	if s.Dialect != SQLite {
 		return 0, nil
 	}
-	err = s.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.InTx(ctx, func(tx *Tx) error {
 		// River's SQLite driver writes times as datetime('now', 'subsec').
 		res, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec') WHERE state = 'running'`)
 		if err != nil {

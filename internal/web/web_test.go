@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"html"
 	"io"
@@ -46,7 +45,7 @@ func setup(t *testing.T, d store.Dialect) *bundle {
 	ctx := context.Background()
 	st := storetest.Open(t, d)
 	at := time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
-	err := st.InTx(ctx, func(tx *sql.Tx) error {
+	err := st.InTx(ctx, func(tx *store.Tx) error {
 		for _, o := range []struct{ id, name, state, reason string }{
 			{heldID, "#1001", store.OrderHeld, "no stock anywhere"},
 			{progressID, "#1002", store.OrderInProgress, ""},

@@ -12,7 +12,6 @@ package wmsfeed
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,7 +145,7 @@ func (p *Poller) pollOnce(ctx context.Context) (int, int, error) {
 		return 0, 0, nil
 	}
 	dups := 0
-	err = p.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err = p.Store.InTx(ctx, func(tx *store.Tx) error {
 		dups = 0
 		for i := range events {
 			dup, err := p.apply(ctx, tx, &events[i])
@@ -174,7 +173,7 @@ var progressOf = map[connector.EventType]order.Progress{
 
 // apply stores one event and acts on it. It returns dup=true for an event
 // already stored.
-func (p *Poller) apply(ctx context.Context, tx *sql.Tx, ev *connector.Event) (dup bool, err error) {
+func (p *Poller) apply(ctx context.Context, tx *store.Tx, ev *connector.Event) (dup bool, err error) {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return false, err
@@ -225,7 +224,7 @@ func (p *Poller) apply(ctx context.Context, tx *sql.Tx, ev *connector.Event) (du
 			}
 			return false, store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, "duplicate shipment")
 		}
-		if _, err := p.Jobs.InsertTx(ctx, tx, FulfilArgs{ShipmentID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+		if _, err := p.Jobs.InsertTx(ctx, tx.Tx, FulfilArgs{ShipmentID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
 			return false, fmt.Errorf("wmsfeed: enqueue fulfilment: %w", err)
 		}
 		if err := timeline("shipped", describeShipment(&sh)); err != nil {

@@ -198,7 +198,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("TransactionRollsBack", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
-		err := s.InTx(ctx, func(tx *sql.Tx) error {
+		err := s.InTx(ctx, func(tx *store.Tx) error {
 			if err := store.SetCursor(ctx, tx, "a", "x", "1"); err != nil {
 				return err
 			}
