@@ -237,7 +237,7 @@ func (d *dispatch) candidates(ctx context.Context, skus []string) ([]route.Candi
 		}
 		if !oldest.IsZero() {
 			// Units of orders sent after the snapshot are not in it yet.
-			reserved, err := store.ReservedSince(ctx, d.w.Store.Read, d.t.Domain, wh.ID, oldest)
+			reserved, err := store.ReservedSince(ctx, d.w.Store.Read, d.t.Domain, wh.ID, oldest, skus...)
 			if err != nil {
 				return nil, err
 			}

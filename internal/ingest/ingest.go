@@ -36,7 +36,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-
 	"github.com/crossdock/crossdock/internal/queue"
 	"github.com/crossdock/crossdock/internal/store"
 )

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/crossdock/crossdock/internal/order"
@@ -175,6 +176,12 @@ func InsertWarehouseOrder(ctx context.Context, q Querier, w *order.WarehouseOrde
 	if err != nil {
 		return false, fmt.Errorf("store: insert warehouse order: %w", err)
 	}
+	for _, l := range w.Lines {
+		if _, err := q.ExecContext(ctx, `INSERT INTO warehouse_order_line (shop, external_ref, warehouse, line_no, sku, quantity, created_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7)`, w.Shop, w.ExternalRef, w.Warehouse, l.LineNo, l.SKU, l.Quantity, now); err != nil {
+			return false, fmt.Errorf("store: insert warehouse order line: %w", err)
+		}
+	}
 	return true, nil
 }
 
@@ -289,27 +296,34 @@ func SetWMSOrderID(ctx context.Context, q Querier, shop, ref, wmsID string) erro
 
 // ReservedSince sums, per SKU, the units of a warehouse's orders that were
 // created after asOf and are not shipped yet: units a stock snapshot taken
-// at asOf cannot have counted.
-func ReservedSince(ctx context.Context, q Querier, shop, warehouse string, asOf time.Time) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT payload FROM warehouse_order WHERE shop = $1 AND warehouse = $2 AND created_at > $3
-		AND progress NOT IN ('shipped','fulfilled')`, shop, warehouse, asOf.UTC())
+// at asOf cannot have counted. With skus given, only those SKUs are summed.
+func ReservedSince(ctx context.Context, q Querier, shop, warehouse string, asOf time.Time, skus ...string) (map[string]int, error) {
+	args := []any{shop, warehouse, asOf.UTC()}
+	filter := ""
+	if len(skus) > 0 {
+		ph := make([]string, len(skus))
+		for i, s := range skus {
+			args = append(args, s)
+			ph[i] = fmt.Sprintf("$%d", i+4)
+		}
+		filter = " AND l.sku IN (" + strings.Join(ph, ",") + ")"
+	}
+	rows, err := q.QueryContext(ctx, `SELECT l.sku, SUM(l.quantity) FROM warehouse_order_line l
+		JOIN warehouse_order w ON w.shop = l.shop AND w.external_ref = l.external_ref
+		WHERE l.shop = $1 AND l.warehouse = $2 AND l.created_at > $3`+filter+`
+		AND w.progress NOT IN ('shipped','fulfilled') GROUP BY l.sku`, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: reserved units: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]int{}
 	for rows.Next() {
-		var payload string
-		if err := rows.Scan(&payload); err != nil {
+		var sku string
+		var n int
+		if err := rows.Scan(&sku, &n); err != nil {
 			return nil, err
 		}
-		var w order.WarehouseOrder
-		if err := json.Unmarshal([]byte(payload), &w); err != nil {
-			return nil, err
-		}
-		for _, l := range w.Lines {
-			out[l.SKU] += l.Quantity
-		}
+		out[sku] = n
 	}
 	return out, rows.Err()
 }

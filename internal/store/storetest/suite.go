@@ -123,6 +123,38 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		}
 	})
 
+	t.Run("ReservedSinceCountsUnshippedUnitsAfterTheSnapshot", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		before := time.Now().Add(-time.Second)
+		mk := func(ref string, lines ...order.Line) {
+			w := &order.WarehouseOrder{ExternalRef: ref, Shop: "a", Warehouse: "paris", OrderID: "o-" + ref, FulfillmentOrderID: "fo-" + ref, Lines: lines}
+			if _, err := store.InsertWarehouseOrder(ctx, s.Write, w, order.ProgressSent); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mk("R1", order.Line{LineNo: 1, SKU: "A", Quantity: 2}, order.Line{LineNo: 2, SKU: "B", Quantity: 1})
+		mk("R2", order.Line{LineNo: 1, SKU: "A", Quantity: 3})
+		mk("R3", order.Line{LineNo: 1, SKU: "A", Quantity: 5})
+		if _, err := store.AdvanceWarehouseOrder(ctx, s.Write, "a", "R3", order.ProgressShipped, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.ReservedSince(ctx, s.Read, "a", "paris", before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]int{"A": 5, "B": 1}, got); diff != "" {
+			t.Fatalf("reserved (-want +got):\n%s", diff)
+		}
+		got, err = store.ReservedSince(ctx, s.Read, "a", "paris", before, "B")
+		if err != nil || len(got) != 1 || got["B"] != 1 {
+			t.Fatalf("reserved for B = %v, %v", got, err)
+		}
+		if got, _ := store.ReservedSince(ctx, s.Read, "a", "paris", time.Now().Add(time.Hour)); len(got) != 0 {
+			t.Fatalf("orders before the snapshot counted: %v", got)
+		}
+	})
+
 	t.Run("ShipmentOnce", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
