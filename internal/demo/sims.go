@@ -175,7 +175,7 @@ func (s *Sims) HubConfigDB(listen string, db config.Database) *config.Config {
 		Database:  db,
 		Listen:    listen,
 		PublicURL: "http://" + listen,
-		Workers:   128,
+		Workers:   64,
 		Shops: []config.Shop{{
 			Domain: ShopDomain, APIURL: s.ShopifyURL, AccessToken: AccessToken, WebhookSecret: WebhookSecret,
 			BackfillInterval: config.Duration(5 * time.Second), StockInterval: config.Duration(time.Second),
