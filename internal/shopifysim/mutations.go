@@ -620,42 +620,54 @@ func (x *execCtx) foSubmit(a map[string]any) (any, error) {
 	return payload{"originalFulfillmentOrder": fo, "submittedFulfillmentOrder": fo, "unsubmittedFulfillmentOrder": unsubmitted, "userErrors": []any{}}, nil
 }
 
-func (x *execCtx) foAccept(a map[string]any) (any, error) {
+// foTransition is a fulfillment service's answer to a merchant request.
+type foTransition struct {
+	what      string // "accept a fulfillment request", for the userError
+	from      string // the request status the answer requires
+	to        string // the request status after the answer
+	status    string // the status after the answer ("" keeps it)
+	topic     string // the webhook topic the answer emits
+	releaseUp bool   // release the inventory the order claimed
+}
+
+// foAnswer checks and applies an answer, records the change and emits the
+// webhook with the answer's message.
+func (x *execCtx) foAnswer(a map[string]any, t foTransition) (any, error) {
 	fail := foFail("fulfillmentOrder")
 	fo := x.st.foByGID(a["id"])
 	if fo == nil {
 		return fail(ue(path("id"), "", "Fulfillment order does not exist."))
 	}
-	if fo.requestStatus != "SUBMITTED" {
-		return fail(ue(path("id"), "", "Cannot accept a fulfillment request for a fulfillment order with request status %s.", fo.requestStatus))
+	if fo.requestStatus != t.from {
+		return fail(ue(path("id"), "", "Cannot %s for a fulfillment order with request status %s.", t.what, fo.requestStatus))
 	}
-	fo.requestStatus = "ACCEPTED"
-	fo.status = "IN_PROGRESS"
+	fo.requestStatus = t.to
+	if t.status != "" {
+		fo.status = t.status
+	}
+	var changed []*invLevel
+	if t.releaseUp && fo.order.claimed {
+		changed = x.release(fo, true)
+	}
 	x.touch(fo.order, fo)
 	msg := argStr(a, "message")
-	x.emit("fulfillment_orders/fulfillment_request_accepted", func() any {
+	x.emit(t.topic, func() any {
 		return map[string]any{"fulfillment_order": foStub(fo), "message": nz(msg)}
 	})
+	for _, lv := range changed {
+		x.emitLevel(lv)
+	}
 	return payload{"fulfillmentOrder": fo, "userErrors": []any{}}, nil
 }
 
+func (x *execCtx) foAccept(a map[string]any) (any, error) {
+	return x.foAnswer(a, foTransition{what: "accept a fulfillment request", from: "SUBMITTED", to: "ACCEPTED", status: "IN_PROGRESS",
+		topic: "fulfillment_orders/fulfillment_request_accepted"})
+}
+
 func (x *execCtx) foReject(a map[string]any) (any, error) {
-	fail := foFail("fulfillmentOrder")
-	fo := x.st.foByGID(a["id"])
-	if fo == nil {
-		return fail(ue(path("id"), "", "Fulfillment order does not exist."))
-	}
-	if fo.requestStatus != "SUBMITTED" {
-		return fail(ue(path("id"), "", "Cannot reject a fulfillment request for a fulfillment order with request status %s.", fo.requestStatus))
-	}
-	fo.requestStatus = "REJECTED"
-	fo.status = "OPEN"
-	x.touch(fo.order, fo)
-	msg := argStr(a, "message")
-	x.emit("fulfillment_orders/fulfillment_request_rejected", func() any {
-		return map[string]any{"fulfillment_order": foStub(fo), "message": nz(msg)}
-	})
-	return payload{"fulfillmentOrder": fo, "userErrors": []any{}}, nil
+	return x.foAnswer(a, foTransition{what: "reject a fulfillment request", from: "SUBMITTED", to: "REJECTED", status: "OPEN",
+		topic: "fulfillment_orders/fulfillment_request_rejected"})
 }
 
 func (x *execCtx) foSubmitCancel(a map[string]any) (any, error) {
@@ -679,47 +691,13 @@ func (x *execCtx) foSubmitCancel(a map[string]any) (any, error) {
 }
 
 func (x *execCtx) foAcceptCancel(a map[string]any) (any, error) {
-	fail := foFail("fulfillmentOrder")
-	fo := x.st.foByGID(a["id"])
-	if fo == nil {
-		return fail(ue(path("id"), "", "Fulfillment order does not exist."))
-	}
-	if fo.requestStatus != "CANCELLATION_REQUESTED" {
-		return fail(ue(path("id"), "", "Cannot accept a cancellation request for a fulfillment order with request status %s.", fo.requestStatus))
-	}
-	fo.requestStatus = "CANCELLATION_ACCEPTED"
-	fo.status = "CANCELLED"
-	var changed []*invLevel
-	if fo.order.claimed {
-		changed = x.release(fo, true)
-	}
-	x.touch(fo.order, fo)
-	msg := argStr(a, "message")
-	x.emit("fulfillment_orders/cancellation_request_accepted", func() any {
-		return map[string]any{"fulfillment_order": foStub(fo), "message": nz(msg)}
-	})
-	for _, lv := range changed {
-		x.emitLevel(lv)
-	}
-	return payload{"fulfillmentOrder": fo, "userErrors": []any{}}, nil
+	return x.foAnswer(a, foTransition{what: "accept a cancellation request", from: "CANCELLATION_REQUESTED", to: "CANCELLATION_ACCEPTED",
+		status: "CANCELLED", topic: "fulfillment_orders/cancellation_request_accepted", releaseUp: true})
 }
 
 func (x *execCtx) foRejectCancel(a map[string]any) (any, error) {
-	fail := foFail("fulfillmentOrder")
-	fo := x.st.foByGID(a["id"])
-	if fo == nil {
-		return fail(ue(path("id"), "", "Fulfillment order does not exist."))
-	}
-	if fo.requestStatus != "CANCELLATION_REQUESTED" {
-		return fail(ue(path("id"), "", "Cannot reject a cancellation request for a fulfillment order with request status %s.", fo.requestStatus))
-	}
-	fo.requestStatus = "CANCELLATION_REJECTED"
-	x.touch(fo.order, fo)
-	msg := argStr(a, "message")
-	x.emit("fulfillment_orders/cancellation_request_rejected", func() any {
-		return map[string]any{"fulfillment_order": foStub(fo), "message": nz(msg)}
-	})
-	return payload{"fulfillmentOrder": fo, "userErrors": []any{}}, nil
+	return x.foAnswer(a, foTransition{what: "reject a cancellation request", from: "CANCELLATION_REQUESTED", to: "CANCELLATION_REJECTED",
+		topic: "fulfillment_orders/cancellation_request_rejected"})
 }
 
 func (x *execCtx) foMove(a map[string]any) (any, error) {

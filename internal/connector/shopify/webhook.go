@@ -120,25 +120,10 @@ func (a *WebhookAddress) Address() order.Address {
 	if a == nil {
 		return order.Address{}
 	}
-	name := a.Name
-	if name == "" {
-		name = strings.TrimSpace(a.FirstName + " " + a.LastName)
-	}
-	prov := a.ProvinceCode
-	if prov == "" {
-		prov = a.Province
-	}
-	return order.Address{
-		Name:         name,
-		Company:      a.Company,
-		Address1:     a.Address1,
-		Address2:     a.Address2,
-		City:         a.City,
-		ProvinceCode: prov,
-		PostalCode:   a.Zip,
-		CountryCode:  a.CountryCode,
-		Phone:        a.Phone,
-	}
+	// One mapping for both shapes: the GraphQL MailingAddress's.
+	return wireMailingAddress{Name: a.Name, FirstName: a.FirstName, LastName: a.LastName, Company: a.Company,
+		Address1: a.Address1, Address2: a.Address2, City: a.City, Province: a.Province, ProvinceCode: a.ProvinceCode,
+		Zip: a.Zip, CountryCodeV2: a.CountryCode, Phone: a.Phone}.address("")
 }
 
 // FulfillmentOrderWebhook is the payload of fulfillment_orders/* topics.
