@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -83,8 +84,36 @@ func TestOrdersFlowOnEveryStore(t *testing.T) {
 			if sum.PerWarehouse["paris"].Orders == 0 || sum.PerWarehouse["newark"].Orders == 0 {
 				t.Fatalf("routing used one warehouse only: %+v", sum.PerWarehouse)
 			}
+			metrics := get(t, "http://"+b.hub.Addr()+"/metrics")
+			for _, want := range []string{
+				`crossdock_webhooks_total{outcome="accepted"}`,
+				`crossdock_orders{state="fulfilled"} 60`,
+				`crossdock_shopify_throttle_available_points{shop="crossdock-demo.myshopify.com"}`,
+				`crossdock_wms_feed_lag_seconds{shop="crossdock-demo.myshopify.com",warehouse="paris"}`,
+			} {
+				if !strings.Contains(metrics, want) {
+					t.Errorf("/metrics lacks %s", want)
+				}
+			}
+			if strings.Contains(metrics, `crossdock_webhooks_total{outcome="accepted"} 0`) {
+				t.Error("/metrics counts no accepted webhook")
+			}
 		})
 	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+	}
+	return string(b)
 }
 
 // TestBackfillRecoversLostWebhooks drops every webhook: polling alone must

@@ -26,6 +26,7 @@ import (
 	"github.com/crossdock/crossdock/internal/queue"
 	"github.com/crossdock/crossdock/internal/stock"
 	"github.com/crossdock/crossdock/internal/store"
+	"github.com/crossdock/crossdock/internal/telemetry"
 	"github.com/crossdock/crossdock/internal/tenant"
 	"github.com/crossdock/crossdock/internal/web"
 	"github.com/crossdock/crossdock/internal/wmsfeed"
@@ -147,6 +148,7 @@ func (h *Hub) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	mux.Handle("GET /metrics", telemetry.Handler(telemetry.Sources{Store: h.Store, Ingest: h.Ingest, Tenants: h.Tenants, Pollers: h.Pollers, Logger: h.logger}))
 	web.Mount(mux, web.Deps{Store: h.Store, Config: h.Config})
 	return mux
 }

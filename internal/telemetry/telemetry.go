@@ -1,0 +1,119 @@
+// Package telemetry exposes the hub's Prometheus metrics at /metrics:
+// webhook ingest counters, job queue depth by kind and state, Shopify
+// throttle headroom per shop, and the lag of each warehouse feed.
+// Values are read when Prometheus scrapes, from the components that own
+// them, so nothing is counted twice.
+package telemetry
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/crossdock/crossdock/internal/ingest"
+	"github.com/crossdock/crossdock/internal/store"
+	"github.com/crossdock/crossdock/internal/tenant"
+	"github.com/crossdock/crossdock/internal/wmsfeed"
+)
+
+// Sources are the components the metrics are read from.
+type Sources struct {
+	Store   *store.Store
+	Ingest  *ingest.Handler
+	Tenants *tenant.Registry
+	Pollers []*wmsfeed.Poller
+	Logger  *slog.Logger
+}
+
+// Handler returns the /metrics handler.
+func Handler(src Sources) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(&collector{src: src})
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logHandler(src.Logger), slog.LevelError)})
+}
+
+func logHandler(l *slog.Logger) slog.Handler {
+	if l == nil {
+		return slog.Default().Handler()
+	}
+	return l.Handler()
+}
+
+var (
+	webhooksDesc = prometheus.NewDesc("crossdock_webhooks_total", "Shopify webhook deliveries by outcome at the endpoint.", []string{"outcome"}, nil)
+	jobsDesc     = prometheus.NewDesc("crossdock_jobs", "Jobs in the queue by kind and state.", []string{"kind", "state"}, nil)
+	throttleDesc = prometheus.NewDesc("crossdock_shopify_throttle_available_points", "Shopify cost points currently available, as last reported by throttleStatus.", []string{"shop"}, nil)
+	throttleMax  = prometheus.NewDesc("crossdock_shopify_throttle_maximum_points", "Shopify cost bucket size, as last reported by throttleStatus.", []string{"shop"}, nil)
+	lagDesc      = prometheus.NewDesc("crossdock_wms_feed_lag_seconds", "Seconds since a warehouse's event feed was last read successfully.", []string{"shop", "warehouse"}, nil)
+	eventsDesc   = prometheus.NewDesc("crossdock_wms_events_total", "Warehouse events applied and duplicates skipped.", []string{"shop", "warehouse", "kind"}, nil)
+	ordersDesc   = prometheus.NewDesc("crossdock_orders", "Orders known to the hub by state.", []string{"state"}, nil)
+)
+
+type collector struct{ src Sources }
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{webhooksDesc, jobsDesc, throttleDesc, throttleMax, lagDesc, eventsDesc, ordersDesc} {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	if c.src.Ingest != nil {
+		s := c.src.Ingest.Stats()
+		for outcome, v := range map[string]int64{"accepted": s.Accepted, "duplicate": s.Duplicates, "quarantined": s.Quarantined,
+			"ignored": s.Ignored, "unauthorized": s.Unauthorized, "too_large": s.TooLarge, "failed": s.Failed} {
+			ch <- prometheus.MustNewConstMetric(webhooksDesc, prometheus.CounterValue, float64(v), outcome)
+		}
+	}
+	if c.src.Tenants != nil {
+		for _, s := range c.src.Tenants.Shops() {
+			ts := s.Shopify.ThrottleStatus()
+			if ts.MaximumAvailable > 0 {
+				ch <- prometheus.MustNewConstMetric(throttleDesc, prometheus.GaugeValue, ts.CurrentlyAvailable, s.Domain)
+				ch <- prometheus.MustNewConstMetric(throttleMax, prometheus.GaugeValue, ts.MaximumAvailable, s.Domain)
+			}
+		}
+	}
+	for _, p := range c.src.Pollers {
+		h := p.Health()
+		if !h.LastSuccess.IsZero() {
+			ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, time.Since(h.LastSuccess).Seconds(), p.Shop, p.Warehouse)
+		}
+		ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.CounterValue, float64(h.Events), p.Shop, p.Warehouse, "applied")
+		ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.CounterValue, float64(h.Duplicates), p.Shop, p.Warehouse, "duplicate")
+	}
+	if c.src.Store == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := c.src.Store.Read.QueryContext(ctx, `SELECT kind, state, COUNT(*) FROM river_job WHERE state NOT IN ('completed') GROUP BY kind, state`)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(jobsDesc, err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, state string
+		var n float64
+		if err := rows.Scan(&kind, &state, &n); err != nil {
+			ch <- prometheus.NewInvalidMetric(jobsDesc, err)
+			return
+		}
+		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, n, kind, state)
+	}
+	counts, err := store.CountOrdersByState(ctx, c.src.Store.Read, "")
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(ordersDesc, err)
+		return
+	}
+	for state, n := range counts {
+		ch <- prometheus.MustNewConstMetric(ordersDesc, prometheus.GaugeValue, float64(n), state)
+	}
+}
