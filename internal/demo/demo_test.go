@@ -247,3 +247,94 @@ func TestUnroutableOrderIsHeldWithReason(t *testing.T) {
 		}
 	}
 }
+
+// TestCancellationFollowsTheWarehouse: a cancellation request before
+// picking is accepted and nothing ships; after picking it is rejected with
+// the warehouse's reason, an incident is recorded, and the order ships and
+// is fulfilled once.
+func TestCancellationFollowsTheWarehouse(t *testing.T) {
+	t.Parallel()
+	b := setup(t, store.SQLite, demo.SimOptions{Seed: 15, WMSDelay: 700 * time.Millisecond})
+	client := b.sims.Client()
+	wait := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	wmsState := func(orderID string) string {
+		for _, w := range b.sims.Warehouses {
+			for _, o := range w.Sim.Orders() {
+				if o.OrderID == orderID {
+					return string(o.State)
+				}
+			}
+		}
+		return ""
+	}
+	fo := func(orderID string) (status, request string, fulfillments int) {
+		o, _ := b.sims.Shopify.Order(orderID)
+		if len(o.FulfillmentOrders) == 0 {
+			return "", "", 0
+		}
+		return o.FulfillmentOrders[0].Status, o.FulfillmentOrders[0].RequestStatus, len(o.Fulfillments)
+	}
+	cancelRequest := func(orderID string) {
+		o, _ := b.sims.Shopify.Order(orderID)
+		if _, err := client.SubmitCancellationRequest(b.ctx, o.FulfillmentOrders[0].ID, "customer changed their mind"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	early, _, err := client.CreateOrder(b.ctx, b.sims.OrderOf(demo.Address(0), b.sims.SKUs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, _, err := client.CreateOrder(b.ctx, b.sims.OrderOf(demo.Address(1), b.sims.SKUs[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	wait("the early order at the warehouse", func() bool { s := wmsState(early); return s == "received" || s == "acknowledged" })
+	cancelRequest(early)
+	wait("the early cancellation answered", func() bool { st, _, _ := fo(early); return st == "CANCELLED" })
+	if s := wmsState(early); s != "cancelled" {
+		t.Fatalf("warehouse state %q after an accepted cancellation", s)
+	}
+
+	wait("the late order picking", func() bool { s := wmsState(late); return s == "picking" || s == "packed" })
+	cancelRequest(late)
+	wait("the late cancellation answered", func() bool { _, rs, _ := fo(late); return rs == "CANCELLATION_REJECTED" })
+	wait("the late order fulfilled", func() bool { _, _, n := fo(late); return n == 1 })
+	if s := wmsState(late); s != "shipped" {
+		t.Fatalf("late order warehouse state %q, want shipped", s)
+	}
+
+	for _, c := range []struct{ id, state, kind, text string }{
+		{early, store.OrderCancelled, "cancelled", "before picking"},
+		{late, store.OrderFulfilled, "incident", "cannot cancel"},
+	} {
+		wait("hub state of "+c.id, func() bool {
+			o, err := store.GetOrder(b.ctx, b.hub.Store.Read, demo.ShopDomain, c.id)
+			return err == nil && o.State == c.state
+		})
+		tl, err := store.Timeline(b.ctx, b.hub.Store.Read, demo.ShopDomain, c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, e := range tl {
+			found = found || (e.Kind == c.kind && strings.Contains(e.Message, c.text))
+		}
+		if !found {
+			t.Fatalf("timeline of %s has no %s entry mentioning %q: %+v", c.id, c.kind, c.text, tl)
+		}
+	}
+	if st := b.sims.Shopify.Stats(); st.RejectedOverfulfillments != 0 {
+		t.Fatalf("fulfillment refused by Shopify: %+v", st)
+	}
+}

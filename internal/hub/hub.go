@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/crossdock/crossdock/internal/backfill"
+	"github.com/crossdock/crossdock/internal/cancel"
 	"github.com/crossdock/crossdock/internal/config"
 	"github.com/crossdock/crossdock/internal/connector/shopify"
 	"github.com/crossdock/crossdock/internal/dispatch"
@@ -91,6 +92,7 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 	river.AddWorker(workers, h.Stock)
 	river.AddWorker(workers, &dispatch.Worker{Store: st, Tenants: reg, Logger: log})
 	river.AddWorker(workers, &fulfil.Worker{Store: st, Tenants: reg, Logger: log})
+	river.AddWorker(workers, &cancel.Worker{Store: st, Tenants: reg, Logger: log})
 	for _, s := range reg.Shops() {
 		shop := s.Domain
 		// Periodic work is not unique: a job left running by a crashed

@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/crossdock/crossdock/internal/cancel"
 	"github.com/crossdock/crossdock/internal/connector/shopify"
 	"github.com/crossdock/crossdock/internal/dispatch"
 	"github.com/crossdock/crossdock/internal/queue"
@@ -83,6 +84,12 @@ func (w *DrainWorker) process(ctx context.Context, tx *store.Tx, ev *store.Webho
 		}
 	case *shopify.FulfillmentOrderWebhook:
 		foID := p.FulfillmentOrderID()
+		if ev.Topic == shopify.TopicCancellationRequestSubmitted {
+			if _, err := w.Jobs.InsertTx(ctx, tx.Tx, cancel.Args{Shop: ev.Shop, FulfillmentOrderID: foID}, cancel.InsertOpts()); err != nil {
+				return err
+			}
+			break
+		}
 		wo, err := store.GetWarehouseOrderByFO(ctx, tx, ev.Shop, foID)
 		switch {
 		case err == nil:

@@ -278,3 +278,33 @@ func (c *Client) FindFulfillmentByTracking(ctx context.Context, orderID string, 
 	}
 	return "", nil
 }
+
+// cancellationAnswer runs one of the cancellation-request mutations, which
+// share their shape.
+func (c *Client) cancellationAnswer(ctx context.Context, op, field, id, message string) (FulfillmentOrderState, error) {
+	var resp map[string]struct {
+		FO *wireFOState `json:"fulfillmentOrder"`
+	}
+	if err := c.Do(ctx, op, map[string]any{"id": id, "message": nullable(message)}, &resp); err != nil {
+		return FulfillmentOrderState{}, err
+	}
+	return foState(op, id, resp[field].FO)
+}
+
+// AcceptCancellationRequest accepts the merchant's cancellation request of
+// fulfillment order id (fulfillment-service role): the warehouse stopped it.
+func (c *Client) AcceptCancellationRequest(ctx context.Context, id, message string) (FulfillmentOrderState, error) {
+	return c.cancellationAnswer(ctx, "FulfillmentOrderAcceptCancellationRequest", "fulfillmentOrderAcceptCancellationRequest", id, message)
+}
+
+// RejectCancellationRequest refuses the merchant's cancellation request of
+// fulfillment order id, with the warehouse's reason as message.
+func (c *Client) RejectCancellationRequest(ctx context.Context, id, message string) (FulfillmentOrderState, error) {
+	return c.cancellationAnswer(ctx, "FulfillmentOrderRejectCancellationRequest", "fulfillmentOrderRejectCancellationRequest", id, message)
+}
+
+// SubmitCancellationRequest asks the fulfillment service of fulfillment
+// order id to cancel it (merchant role).
+func (c *Client) SubmitCancellationRequest(ctx context.Context, id, message string) (FulfillmentOrderState, error) {
+	return c.cancellationAnswer(ctx, "FulfillmentOrderSubmitCancellationRequest", "fulfillmentOrderSubmitCancellationRequest", id, message)
+}

@@ -15,9 +15,9 @@ import (
 // wantOperations are the operations the hub needs (see the operations
 // contract, docs/shopify-operations.md).
 var wantOperations = []string{
-	"FulfillmentCreate", "FulfillmentOrderAcceptRequest", "FulfillmentOrderHold",
-	"FulfillmentOrderMove", "FulfillmentOrderRejectRequest", "FulfillmentOrderReleaseHold",
-	"FulfillmentOrderSubmitRequest", "FulfillmentServiceCreate", "GetFulfillmentOrder",
+	"FulfillmentCreate", "FulfillmentOrderAcceptCancellationRequest", "FulfillmentOrderAcceptRequest", "FulfillmentOrderHold",
+	"FulfillmentOrderMove", "FulfillmentOrderRejectCancellationRequest", "FulfillmentOrderRejectRequest", "FulfillmentOrderReleaseHold",
+	"FulfillmentOrderSubmitCancellationRequest", "FulfillmentOrderSubmitRequest", "FulfillmentServiceCreate", "GetFulfillmentOrder",
 	"GetOrder", "InventorySetQuantities", "LocationInventoryLevels", "Locations",
 	"OrderCreate", "OrderFulfillments", "OrdersUpdatedSince", "ProductVariants", "WebhookSubscriptionCreate",
 	"WebhookSubscriptions",

@@ -14,18 +14,19 @@ import (
 // The webhook topics the hub subscribes to, in REST form (the
 // X-Shopify-Topic header).
 const (
-	TopicOrdersCreate                = "orders/create"
-	TopicOrdersUpdated               = "orders/updated"
-	TopicOrdersCancelled             = "orders/cancelled"
-	TopicFulfillmentRequestSubmitted = "fulfillment_orders/fulfillment_request_submitted"
-	TopicInventoryLevelsUpdate       = "inventory_levels/update"
+	TopicOrdersCreate                 = "orders/create"
+	TopicOrdersUpdated                = "orders/updated"
+	TopicOrdersCancelled              = "orders/cancelled"
+	TopicFulfillmentRequestSubmitted  = "fulfillment_orders/fulfillment_request_submitted"
+	TopicCancellationRequestSubmitted = "fulfillment_orders/cancellation_request_submitted"
+	TopicInventoryLevelsUpdate        = "inventory_levels/update"
 )
 
 // HubTopics returns the topics the hub subscribes to.
 func HubTopics() []string {
 	return []string{
 		TopicOrdersCreate, TopicOrdersUpdated, TopicOrdersCancelled,
-		TopicFulfillmentRequestSubmitted, TopicInventoryLevelsUpdate,
+		TopicFulfillmentRequestSubmitted, TopicCancellationRequestSubmitted, TopicInventoryLevelsUpdate,
 	}
 }
 
