@@ -54,7 +54,8 @@ type AckOptions struct {
 // AK1 (GS01, GS06); per set AK2 (ST01, ST02), AK3/AK4 for segments with
 // missing mandatory elements, and AK5 (A, or R with the reasons: missing SE,
 // SE02≠ST02, SE01 count mismatch, segments in error); AK9 with A/P/R, the GE01
-// count, sets received and sets accepted, plus group errors (missing GE,
+// count, sets received and sets accepted (A, E when only group-level errors
+// were noted, P, R), plus group errors (missing GE,
 // GE02≠GS06, GE01 mismatch). ST02 is left empty for the [Writer] to assign.
 func Ack997(received *FunctionalGroup, opts AckOptions) *TransactionSet {
 	mand := opts.Mandatory
@@ -125,15 +126,16 @@ func Ack997(received *FunctionalGroup, opts AckOptions) *TransactionSet {
 			gerr = append(gerr, AK9CountMismatch)
 		}
 	}
+	// AK901: A accepted, E accepted with group-level errors noted,
+	// P some sets rejected, R all rejected (or no sets at all).
 	status := "A"
 	switch {
-	case accepted == 0 || len(gerr) > 0 && accepted == 0:
+	case accepted == 0:
 		status = "R"
-	case accepted < len(received.Sets) || len(gerr) > 0:
+	case accepted < len(received.Sets):
 		status = "P"
-	}
-	if len(received.Sets) == 0 {
-		status = "R"
+	case len(gerr) > 0:
+		status = "E"
 	}
 	add(NewSegment("AK9", append([]string{status, count, strconv.Itoa(len(received.Sets)), strconv.Itoa(accepted)}, gerr[:min(len(gerr), 5)]...)...))
 	ack.SE = NewSegment("SE", strconv.Itoa(len(ack.Segments)+2), "")

@@ -45,12 +45,12 @@ var sampleWarnings = map[string][]w{
 	},
 	"edi-engine/AckTest.edi": nil,
 	"edi-engine/ControlNumbersMismatch.edi": {
-		{WarnSetControl, "SE", 6, 7, 265},      // SE*5*0002 vs ST*940*0001
-		{WarnGroupControl, "GE", 7, 8, 275},    // GE*1*3315 vs GS06 3314
+		{WarnSetControl, "SE", 6, 7, 265},       // SE*5*0002 vs ST*940*0001
+		{WarnGroupControl, "GE", 7, 8, 275},     // GE*1*3315 vs GS06 3314
 		{WarnInterchangeCtrl, "IEA", 8, 9, 285}, // 000003439 vs 000003438
 	},
 	"edi-engine/WrongGroupsAndTranCount.edi": {
-		{WarnSetCount, "GE", 7, 8, 275},   // GE*2, one set
+		{WarnSetCount, "GE", 7, 8, 275},    // GE*2, one set
 		{WarnGroupCount, "IEA", 8, 9, 285}, // IEA*2, one group; IEA02 3438 pairs with 000003438
 	},
 	"stupidedi/004010-AR943-pass-1.edi": nil,
@@ -66,7 +66,7 @@ var sampleWarnings = map[string][]w{
 	},
 	"x12-types-extracted/846-x12types-minimal-5010.x12": nil,
 	"x12-types-extracted/940-1edisource.x12": {
-		{WarnGroupControl, "GE", 31, 32, 874},    // GE02 575103 vs GS06 3317
+		{WarnGroupControl, "GE", 31, 32, 874},     // GE02 575103 vs GS06 3317
 		{WarnInterchangeCtrl, "IEA", 32, 33, 887}, // "3317     " vs 000003438
 	},
 	"x12-types-extracted/940-generalmills-cancel-W05F.x12": {
@@ -169,7 +169,7 @@ func TestSampleDetails(t *testing.T) {
 
 	ics, _ = parseSample(t, "x12-types-extracted/940-generalmills-new.x12")
 	set := ics[0].Groups[0].Sets[0]
-	w01 := set.Segments[15]
+	w01 := set.Segments[14]
 	if w01.ID != "W01" || w01.Value(15) != "PI" || w01.Value(16) != "001089" {
 		t.Errorf("W01 across the line break = %+v", w01)
 	}
@@ -228,6 +228,7 @@ func TestSamplesRoundTrip(t *testing.T) {
 			for _, nl := range []string{"", "\r\n"} {
 				var buf bytes.Buffer
 				var written []*Interchange
+				var term byte
 				for _, ic := range ics {
 					d := ic.Delimiters
 					if d.Component == 0 {
@@ -236,13 +237,14 @@ func TestSamplesRoundTrip(t *testing.T) {
 					if d.Segment == '\n' {
 						d.Segment = '~'
 					}
+					term = d.Segment
 					out, err := NewWriter(&buf, WriterOptions{Delimiters: d, Newline: nl}).Write(context.Background(), ic)
 					if err != nil {
 						t.Fatalf("write: %v", err)
 					}
 					written = append(written, out)
 				}
-				if !bytes.HasPrefix(buf.Bytes(), []byte("ISA")) || buf.Bytes()[105] != ics[0].Delimiters.Segment && ics[0].Delimiters.Segment != '\n' {
+				if len(ics) == 1 && (!bytes.HasPrefix(buf.Bytes(), []byte("ISA")) || bytes.IndexByte(buf.Bytes(), term) != 105) {
 					t.Errorf("ISA not 106 characters: %q", buf.String()[:107])
 				}
 				again, ws, err := Parse(bytes.NewReader(buf.Bytes()))
@@ -252,7 +254,7 @@ func TestSamplesRoundTrip(t *testing.T) {
 				if len(ws) != 0 {
 					t.Errorf("written output has warnings: %v", ws)
 				}
-				if diff := cmp.Diff(segmentsOf(written), segmentsOf(again), ignorePos); diff != "" {
+				if diff := cmp.Diff(segmentsOf(written), segmentsOf(again), ignorePos, cmpopts.EquateEmpty()); diff != "" {
 					t.Errorf("written vs reparsed (-want +got):\n%s", diff)
 				}
 				// Bodies are unchanged from the original parse.
@@ -260,7 +262,7 @@ func TestSamplesRoundTrip(t *testing.T) {
 					for j := range ics[i].Groups {
 						for k := range ics[i].Groups[j].Sets {
 							a, b := ics[i].Groups[j].Sets[k], again[i].Groups[j].Sets[k]
-							if diff := cmp.Diff(a.Segments, b.Segments, ignorePos); diff != "" {
+							if diff := cmp.Diff(a.Segments, b.Segments, ignorePos, cmpopts.EquateEmpty()); diff != "" {
 								t.Errorf("set body changed (-orig +reparsed):\n%s", diff)
 							}
 							if diff := cmp.Diff(a.ST, b.ST, ignorePos); diff != "" {

@@ -13,7 +13,9 @@ import (
 // WriterOptions configure a [Writer].
 type WriterOptions struct {
 	// Delimiters to write with; the zero value means DefaultDelimiters.
-	// Component is required; a zero Repetition writes ISA11 as "U" (4010).
+	// Component is required. ISA11 is the Repetition separator when it is
+	// set and ISA12 is 00402 or later; otherwise ISA11 is "U" and repeated
+	// elements are refused.
 	Delimiters Delimiters
 	// Newline is written after each segment terminator: "", "\n" or "\r\n".
 	Newline string
@@ -92,6 +94,9 @@ func (w *Writer) Write(ctx context.Context, ic *Interchange) (*Interchange, erro
 	if err := d.validate(); err != nil {
 		return nil, err
 	}
+	if v := strings.TrimSpace(ic.ISA.Value(12)); d.Repetition != 0 && v < "00402" {
+		d.Repetition = 0 // 4010 and older: ISA11 is "U", no repetition separator
+	}
 	out := &Interchange{ISA: cloneSeg(ic.ISA), Delimiters: d}
 	out.ISA.ID = "ISA"
 	if len(out.ISA.Elements) > 16 {
@@ -168,25 +173,25 @@ func (w *Writer) Write(ctx context.Context, ic *Interchange) (*Interchange, erro
 	out.IEA = NewSegment("IEA", strconv.Itoa(len(out.Groups)), out.ISA.Value(13))
 
 	var buf bytes.Buffer
-	if err := w.segment(&buf, out.ISA, true); err != nil {
+	if err := w.segment(&buf, d, out.ISA, true); err != nil {
 		return nil, err
 	}
 	for _, g := range out.Groups {
-		if err := w.segment(&buf, g.GS, false); err != nil {
+		if err := w.segment(&buf, d, g.GS, false); err != nil {
 			return nil, err
 		}
 		for _, t := range g.Sets {
 			for _, s := range append(append([]Segment{t.ST}, t.Segments...), t.SE) {
-				if err := w.segment(&buf, s, false); err != nil {
+				if err := w.segment(&buf, d, s, false); err != nil {
 					return nil, err
 				}
 			}
 		}
-		if err := w.segment(&buf, g.GE, false); err != nil {
+		if err := w.segment(&buf, d, g.GE, false); err != nil {
 			return nil, err
 		}
 	}
-	if err := w.segment(&buf, out.IEA, false); err != nil {
+	if err := w.segment(&buf, d, out.IEA, false); err != nil {
 		return nil, err
 	}
 	if _, err := w.w.Write(buf.Bytes()); err != nil {
@@ -211,8 +216,7 @@ var errEmptyElement = errors.New("element has no repetitions")
 
 // segment encodes s; for the ISA, values are written verbatim (ISA11 and
 // ISA16 are the repetition and component separators themselves).
-func (w *Writer) segment(buf *bytes.Buffer, s Segment, isa bool) error {
-	d := w.opts.Delimiters
+func (w *Writer) segment(buf *bytes.Buffer, d Delimiters, s Segment, isa bool) error {
 	if len(s.ID) < 2 || len(s.ID) > 3 {
 		return &ValueError{Segment: s.ID, Reason: "must be 2 or 3 characters"}
 	}
