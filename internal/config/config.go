@@ -65,6 +65,10 @@ type Shop struct {
 	// StockInterval is how often warehouse stock is read and pushed.
 	// Default 30s.
 	StockInterval Duration `yaml:"stock_interval"`
+	// StockReadInterval is how often Shopify's levels at each warehouse
+	// location are read in full (between reads the hub follows its own
+	// pushes and inventory_levels/update webhooks). Default 10m.
+	StockReadInterval Duration `yaml:"stock_read_interval"`
 	// RegisterWebhooks makes the hub create its webhook subscriptions at
 	// start if they are missing. Default true.
 	RegisterWebhooks *bool `yaml:"register_webhooks"`

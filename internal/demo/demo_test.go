@@ -84,7 +84,15 @@ func TestOrdersFlowOnEveryStore(t *testing.T) {
 			if sum.PerWarehouse["paris"].Orders == 0 || sum.PerWarehouse["newark"].Orders == 0 {
 				t.Fatalf("routing used one warehouse only: %+v", sum.PerWarehouse)
 			}
-			metrics := get(t, "http://"+b.hub.Addr()+"/metrics")
+			var metrics string
+			deadline := time.Now().Add(10 * time.Second)
+			for { // the hub records an order fulfilled just after Shopify has it
+				metrics = get(t, "http://"+b.hub.Addr()+"/metrics")
+				if strings.Contains(metrics, `crossdock_orders{state="fulfilled"} 60`) || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 			for _, want := range []string{
 				`crossdock_webhooks_total{outcome="accepted"}`,
 				`crossdock_orders{state="fulfilled"} 60`,

@@ -179,6 +179,7 @@ func (s *Sims) HubConfigDB(listen string, db config.Database) *config.Config {
 		Shops: []config.Shop{{
 			Domain: ShopDomain, APIURL: s.ShopifyURL, AccessToken: AccessToken, WebhookSecret: WebhookSecret,
 			BackfillInterval: config.Duration(5 * time.Second), StockInterval: config.Duration(time.Second),
+			StockReadInterval: config.Duration(5 * time.Second),
 		}},
 	}
 	for i, w := range s.Warehouses {

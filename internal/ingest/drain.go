@@ -103,10 +103,37 @@ func (w *DrainWorker) process(ctx context.Context, tx *store.Tx, ev *store.Webho
 			return err
 		}
 	case *shopify.InventoryLevelWebhook:
-		// Stock v1 reads Shopify's levels before pushing; the stock engine
-		// uses these to detect edits made by hand.
+		if err := w.inventoryLevel(ctx, tx, ev, p); err != nil {
+			return err
+		}
 	}
 	return store.SetWebhookStatus(ctx, tx, ev.ID, store.WebhookProcessed, "", now)
+}
+
+// inventoryLevel records what Shopify now holds for a level at one of the
+// shop's warehouse locations, unless a newer figure is already known.
+func (w *DrainWorker) inventoryLevel(ctx context.Context, tx *store.Tx, ev *store.WebhookEvent, p *shopify.InventoryLevelWebhook) error {
+	if p.Available == nil || w.Tenants == nil {
+		return nil
+	}
+	t, ok := w.Tenants.Shop(ev.Shop)
+	if !ok {
+		return nil
+	}
+	wh, ok := t.WarehouseAt(p.LocationGID())
+	if !ok {
+		return nil // not a crossdock warehouse's location
+	}
+	sku, err := store.SKUOfInventoryItem(ctx, tx, ev.Shop, p.InventoryItemGID())
+	if err != nil || sku == "" {
+		return err
+	}
+	seen := p.UpdatedAt
+	if seen.IsZero() {
+		seen = ev.ReceivedAt
+	}
+	_, err = store.SetShopifyAvailable(ctx, tx, ev.Shop, wh.ID, sku, *p.Available, seen, false)
+	return err
 }
 
 func (w *DrainWorker) order(ctx context.Context, tx *store.Tx, ev *store.WebhookEvent, p *shopify.OrderWebhook) error {

@@ -52,7 +52,37 @@ type Worker struct {
 
 	mu          sync.Mutex
 	lastMapping map[string]time.Time
+	lastRead    map[string]time.Time // shop/warehouse → last full read of Shopify's levels
 	running     queue.Exclusive
+	// Now is the clock of the read interval; default time.Now.
+	Now func() time.Time
+}
+
+// DefaultReadInterval is how often a location's levels are read in full
+// from Shopify when the shop sets no stock_read_interval. Between reads the
+// hub knows Shopify's figures from its own pushes and from
+// inventory_levels/update webhooks; a stale figure is caught by
+// changeFromQuantity on the next push.
+const DefaultReadInterval = 10 * time.Minute
+
+// readDue reports whether the location's levels must be read in full now,
+// and marks them read.
+func (w *Worker) readDue(t *tenant.Shop, wh *tenant.Warehouse) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lastRead == nil {
+		w.lastRead = map[string]time.Time{}
+	}
+	now := time.Now()
+	if w.Now != nil {
+		now = w.Now()
+	}
+	key := t.Domain + "/" + wh.ID
+	if last, ok := w.lastRead[key]; ok && now.Sub(last) < t.Config.StockReadInterval.Std(DefaultReadInterval) {
+		return false
+	}
+	w.lastRead[key] = now
+	return true
 }
 
 // Timeout lets a large first sync run.
@@ -78,6 +108,7 @@ type Result struct {
 	Changed   int // levels whose target differed from Shopify
 	Mutations int // inventorySetQuantities calls
 	Stale     int // batches retried after CHANGE_FROM_QUANTITY_STALE
+	Reads     int // full reads of a location's levels in Shopify
 }
 
 // Sync reads every warehouse of the shop and pushes the changes.
@@ -117,6 +148,7 @@ func (w *Worker) Sync(ctx context.Context, shop string) (Result, error) {
 		res.Changed += r.Changed
 		res.Mutations += r.Mutations
 		res.Stale += r.Stale
+		res.Reads += r.Reads
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -238,13 +270,23 @@ func (w *Worker) push(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse,
 			return res, err
 		}
 	}
-	// What Shopify holds now: orders, edits and other apps move it between
-	// syncs, so it is read before every push.
-	if err := w.readShopify(ctx, t, wh, mappings, fullAsOf); err != nil {
-		return res, err
+	// What Shopify holds is known from pushes and webhooks; it is read in
+	// full when a level has never been seen and every read interval (orders,
+	// edits and other apps move it, and webhooks can be lost).
+	read := w.readDue(t, wh)
+	for _, l := range levels {
+		if _, ok := mappings[l.SKU]; ok && l.ShopifyAvailable == nil {
+			read = true
+		}
 	}
-	if levels, err = store.StockLevels(ctx, w.Store.Read, t.Domain, wh.ID); err != nil {
-		return res, err
+	if read {
+		if err := w.readShopify(ctx, t, wh, mappings, fullAsOf); err != nil {
+			return res, err
+		}
+		if levels, err = store.StockLevels(ctx, w.Store.Read, t.Domain, wh.ID); err != nil {
+			return res, err
+		}
+		res.Reads++
 	}
 	var changes []change
 	for _, l := range levels {
@@ -269,6 +311,7 @@ func (w *Worker) push(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse,
 			var stale *shopify.StaleQuantityError
 			if errors.As(err, &stale) && attempt == 0 {
 				res.Stale++
+				res.Reads++
 				if err := w.readShopify(ctx, t, wh, mappings, fullAsOf); err != nil {
 					return res, err
 				}
@@ -316,7 +359,7 @@ func (w *Worker) setBatch(ctx context.Context, t *tenant.Shop, wh *tenant.Wareho
 	}
 	return w.Store.InTx(ctx, func(tx *store.Tx) error {
 		for _, c := range batch {
-			if err := store.SetShopifyAvailable(ctx, tx, t.Domain, wh.ID, c.sku, c.target, true); err != nil {
+			if _, err := store.SetShopifyAvailable(ctx, tx, t.Domain, wh.ID, c.sku, c.target, time.Now(), true); err != nil {
 				return err
 			}
 		}
@@ -329,6 +372,7 @@ func (w *Worker) setBatch(ctx context.Context, t *tenant.Shop, wh *tenant.Wareho
 // Shopify holds there but the warehouse never reported gets a zero level, so
 // the push takes Shopify down to what the warehouse really has.
 func (w *Worker) readShopify(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse, mappings map[string]store.SKUMapping, fullAsOf *time.Time) error {
+	readAt := time.Now()
 	levels, err := t.Shopify.AllInventoryLevels(ctx, wh.LocationID)
 	if err != nil {
 		return fmt.Errorf("stock: read Shopify levels at %s: %w", wh.ID, err)
@@ -358,7 +402,7 @@ func (w *Worker) readShopify(ctx context.Context, t *tenant.Shop, wh *tenant.War
 					return err
 				}
 			}
-			if err := store.SetShopifyAvailable(ctx, tx, t.Domain, wh.ID, sku, l.Available, false); err != nil {
+			if _, err := store.SetShopifyAvailable(ctx, tx, t.Domain, wh.ID, sku, l.Available, readAt, false); err != nil {
 				return err
 			}
 		}

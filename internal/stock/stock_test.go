@@ -189,7 +189,7 @@ func setup(t *testing.T, n int) *bundle {
 	ten.Warehouses[0].WMS = b.filter
 
 	b.st = storetest.Open(t, store.SQLite)
-	b.w = &stock.Worker{Store: b.st, Tenants: reg, Logger: slog.New(slog.DiscardHandler)}
+	b.w = &stock.Worker{Store: b.st, Tenants: reg, Logger: slog.New(slog.DiscardHandler), Now: b.clock.Now}
 	return b
 }
 
@@ -292,15 +292,20 @@ func TestSync600SKUs(t *testing.T) {
 		t.Errorf("%s: Shopify %d after the change, want 500", sku, got)
 	}
 
-	// Someone changes Shopify behind the hub's back: the next sync reads
-	// it, and corrects it from the value it read.
+	// Someone changes Shopify behind the hub's back, with no webhook: the
+	// next full read (stock_read_interval) finds it and corrects it from
+	// the value it read; syncs in between spend no points on reads.
 	drifted := b.skus[7]
 	want := b.wms.Stock()[drifted].Available
 	if err := b.sim.SetInventory(drifted, b.loc, shopifysim.InventoryQuantities{Available: want + 41}); err != nil {
 		t.Fatal(err)
 	}
-	if res := b.sync(t); res.Changed != 1 || res.Mutations != 1 || res.Stale != 0 {
-		t.Errorf("sync after drift %+v, want 1 changed, 1 mutation, 0 stale", res)
+	if res := b.sync(t); res.Changed != 0 || res.Reads != 0 {
+		t.Errorf("sync before the read interval %+v, want no read and no change", res)
+	}
+	b.clock.Advance(stock.DefaultReadInterval)
+	if res := b.sync(t); res.Changed != 1 || res.Mutations != 1 || res.Stale != 0 || res.Reads != 1 {
+		t.Errorf("sync after drift %+v, want 1 read, 1 changed, 1 mutation, 0 stale", res)
 	}
 	b.checkOneCall(t, drifted, want+41, want)
 	if got := b.shopify(t, drifted); got != want {

@@ -66,18 +66,36 @@ func StockLevels(ctx context.Context, q Querier, shop, warehouse string) ([]Stoc
 	return out, rows.Err()
 }
 
-// SetShopifyAvailable records what Shopify holds for a level (read from
-// Shopify, or written by a successful push when pushed is true).
-func SetShopifyAvailable(ctx context.Context, q Querier, shop, warehouse, sku string, v int, pushed bool) error {
-	var err error
+// SetShopifyAvailable records what Shopify holds for a level, as learned at
+// seen (a read, a push — pushed true —, or a webhook's updated_at). A report
+// older than the one already recorded is ignored; Shopify's timestamps have
+// second precision, so a report of the same second is taken. It reports
+// whether the value was recorded.
+func SetShopifyAvailable(ctx context.Context, q Querier, shop, warehouse, sku string, v int, seen time.Time, pushed bool) (bool, error) {
+	seen = seen.UTC().Truncate(time.Second)
+	pushedAt := any(nil)
 	if pushed {
-		_, err = q.ExecContext(ctx, `UPDATE stock_level SET shopify_available = $1, pushed_at = $2 WHERE shop = $3 AND warehouse = $4 AND sku = $5`,
-			v, time.Now().UTC(), shop, warehouse, sku)
-	} else {
-		_, err = q.ExecContext(ctx, `UPDATE stock_level SET shopify_available = $1 WHERE shop = $2 AND warehouse = $3 AND sku = $4`,
-			v, shop, warehouse, sku)
+		pushedAt = time.Now().UTC()
 	}
-	return err
+	res, err := q.ExecContext(ctx, `UPDATE stock_level SET shopify_available = $1, shopify_seen_at = $2, pushed_at = COALESCE($3, pushed_at)
+		WHERE shop = $4 AND warehouse = $5 AND sku = $6 AND (shopify_seen_at IS NULL OR shopify_seen_at <= $2)`,
+		v, seen, pushedAt, shop, warehouse, sku)
+	if err != nil {
+		return false, fmt.Errorf("store: shopify available: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// SKUOfInventoryItem returns the SKU mapped to a Shopify inventory item, or
+// "" when none is.
+func SKUOfInventoryItem(ctx context.Context, q Querier, shop, item string) (string, error) {
+	var sku string
+	err := q.QueryRowContext(ctx, `SELECT sku FROM sku_mapping WHERE shop = $1 AND inventory_item_id = $2`, shop, item).Scan(&sku)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return sku, err
 }
 
 // SKUMapping links a hub SKU to its Shopify variant and inventory item.

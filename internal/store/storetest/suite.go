@@ -193,8 +193,13 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		if ch, err := store.UpsertStock(ctx, s.Write, l); err != nil || ch {
 			t.Fatalf("same snapshot changed=%v err=%v", ch, err)
 		}
-		if err := store.SetShopifyAvailable(ctx, s.Write, l.Shop, l.Warehouse, l.SKU, 8, true); err != nil {
-			t.Fatal(err)
+		now := time.Now()
+		if ok, err := store.SetShopifyAvailable(ctx, s.Write, l.Shop, l.Warehouse, l.SKU, 8, now, true); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		// An older report (a late webhook) does not overwrite it.
+		if ok, err := store.SetShopifyAvailable(ctx, s.Write, l.Shop, l.Warehouse, l.SKU, 3, now.Add(-time.Minute), false); err != nil || ok {
+			t.Fatalf("older report recorded=%v err=%v", ok, err)
 		}
 		got, err := store.StockLevels(ctx, s.Read, l.Shop, "")
 		if err != nil || len(got) != 1 || got[0].Available != 8 || got[0].ShopifyAvailable == nil || *got[0].ShopifyAvailable != 8 {
