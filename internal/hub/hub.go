@@ -25,6 +25,7 @@ import (
 	"github.com/crossdock/crossdock/internal/fulfil"
 	"github.com/crossdock/crossdock/internal/ingest"
 	"github.com/crossdock/crossdock/internal/queue"
+	"github.com/crossdock/crossdock/internal/retention"
 	"github.com/crossdock/crossdock/internal/stock"
 	"github.com/crossdock/crossdock/internal/store"
 	"github.com/crossdock/crossdock/internal/telemetry"
@@ -93,6 +94,9 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 	river.AddWorker(workers, &dispatch.Worker{Store: st, Tenants: reg, Logger: log})
 	river.AddWorker(workers, &fulfil.Worker{Store: st, Tenants: reg, Logger: log})
 	river.AddWorker(workers, &cancel.Worker{Store: st, Tenants: reg, Logger: log})
+	river.AddWorker(workers, &retention.Worker{Store: st, Logger: log})
+	periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+		func() (river.JobArgs, *river.InsertOpts) { return retention.Args{}, nil }, nil))
 	for _, s := range reg.Shops() {
 		shop := s.Domain
 		// Periodic work is not unique: a job left running by a crashed

@@ -115,3 +115,21 @@ func CountWebhooks(ctx context.Context, q Querier, shop string) (map[string]int,
 	}
 	return out, rows.Err()
 }
+
+// PruneEvents deletes processed and ignored webhook deliveries, and
+// warehouse events, received before cutoff. Quarantined deliveries are kept
+// until an operator deals with them. It returns how many rows it deleted.
+func PruneEvents(ctx context.Context, q Querier, cutoff time.Time) (int64, error) {
+	res, err := q.ExecContext(ctx, `DELETE FROM webhook_event WHERE status IN ($1, $2) AND received_at < $3`,
+		WebhookProcessed, WebhookIgnored, cutoff.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("store: prune webhooks: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	res, err = q.ExecContext(ctx, `DELETE FROM wms_event WHERE received_at < $1`, cutoff.UTC())
+	if err != nil {
+		return n, fmt.Errorf("store: prune warehouse events: %w", err)
+	}
+	m, _ := res.RowsAffected()
+	return n + m, nil
+}

@@ -59,6 +59,16 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		if p, _ := store.ClaimPendingWebhooks(ctx, s.Write, s.Dialect, "a.myshopify.com", 10); len(p) != 0 {
 			t.Fatalf("still pending: %+v", p)
 		}
+		// Pruning drops processed deliveries, keeps pending ones and what is newer.
+		if n, err := store.PruneEvents(ctx, s.Write, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+			t.Fatalf("pruned %d, %v; want nothing younger than the cutoff", n, err)
+		}
+		if n, err := store.PruneEvents(ctx, s.Write, time.Now().Add(time.Hour)); err != nil || n != 1 {
+			t.Fatalf("pruned %d, %v; want the processed delivery only", n, err)
+		}
+		if _, err := store.GetWebhook(ctx, s.Read, id); err == nil {
+			t.Fatal("processed delivery still stored after pruning")
+		}
 	})
 
 	t.Run("OrderUpsertNeverGoesBack", func(t *testing.T) {
