@@ -335,7 +335,9 @@ func (d *dispatch) routeAndRequest(ctx context.Context, fo *shopify.FulfillmentO
 	// The warehouse order row exists before Shopify hears of the request,
 	// so the fulfillment_request_submitted webhook finds it.
 	err = d.w.Store.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := store.InsertWarehouseOrder(ctx, tx, d.warehouseOrder(fo, wh), order.ProgressRouted); err != nil {
+		// A decision taken by an earlier attempt that never reached the
+		// warehouse is replaced: the fulfillment order may have moved since.
+		if _, err := store.ReplaceUnsentWarehouseOrder(ctx, tx, d.warehouseOrder(fo, wh), order.ProgressRouted); err != nil {
 			return err
 		}
 		if err := store.SetOrderState(ctx, tx, d.t.Domain, d.o.ID, store.OrderInProgress, dec.Reason); err != nil {

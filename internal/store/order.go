@@ -334,3 +334,28 @@ func utcPtr(t *time.Time) any {
 	}
 	return t.UTC()
 }
+
+// ReplaceUnsentWarehouseOrder stores w for its fulfillment order, replacing
+// a warehouse order of that fulfillment order that was never sent to a
+// warehouse (a routing decision that did not reach Shopify and is taken
+// again). A warehouse order already sent is never replaced: replaced is
+// false and nothing changes.
+func ReplaceUnsentWarehouseOrder(ctx context.Context, q Querier, w *order.WarehouseOrder, p order.Progress) (replaced bool, err error) {
+	cur, err := GetWarehouseOrderByFO(ctx, q, w.Shop, w.FulfillmentOrderID)
+	if errors.Is(err, ErrNotFound) {
+		return InsertWarehouseOrder(ctx, q, w, p)
+	}
+	if err != nil {
+		return false, err
+	}
+	if cur.Progress >= order.ProgressSent {
+		return false, nil
+	}
+	for _, stmt := range []string{`DELETE FROM warehouse_order_line WHERE shop = $1 AND external_ref = $2`,
+		`DELETE FROM warehouse_order WHERE shop = $1 AND external_ref = $2`} {
+		if _, err := q.ExecContext(ctx, stmt, w.Shop, cur.Order.ExternalRef); err != nil {
+			return false, fmt.Errorf("store: replace unsent warehouse order: %w", err)
+		}
+	}
+	return InsertWarehouseOrder(ctx, q, w, p)
+}

@@ -131,6 +131,29 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		if diff := cmp.Diff(*w, got.Order); diff != "" {
 			t.Fatalf("payload round trip (-want +got):\n%s", diff)
 		}
+		// A sent warehouse order is never replaced by a new routing decision.
+		moved := *w
+		moved.Warehouse = "newark"
+		if replaced, err := store.ReplaceUnsentWarehouseOrder(ctx, s.Write, &moved, order.ProgressRouted); err != nil || replaced {
+			t.Fatalf("sent warehouse order replaced=%v err=%v", replaced, err)
+		}
+		// An unsent one is.
+		u := &order.WarehouseOrder{ExternalRef: "CD-2", Shop: w.Shop, Warehouse: "paris", OrderID: "gid://shopify/Order/2",
+			FulfillmentOrderID: "gid://shopify/FulfillmentOrder/2", Lines: []order.Line{{LineNo: 1, SKU: "SKU-1", Quantity: 1}}}
+		if ins, err := store.InsertWarehouseOrder(ctx, s.Write, u, order.ProgressRouted); err != nil || !ins {
+			t.Fatal(ins, err)
+		}
+		u2 := *u
+		u2.Warehouse = "newark"
+		if replaced, err := store.ReplaceUnsentWarehouseOrder(ctx, s.Write, &u2, order.ProgressRouted); err != nil || !replaced {
+			t.Fatalf("unsent warehouse order replaced=%v err=%v", replaced, err)
+		}
+		if got, err := store.GetWarehouseOrderByFO(ctx, s.Read, w.Shop, u.FulfillmentOrderID); err != nil || got.Order.Warehouse != "newark" {
+			t.Fatalf("after replacement: %+v, %v", got, err)
+		}
+		if r, _ := store.ReservedSince(ctx, s.Read, w.Shop, "paris", time.Time{}); r["SKU-1"] != 0 {
+			t.Fatalf("replaced decision still reserves units at paris: %v", r)
+		}
 	})
 
 	t.Run("ReservedSinceCountsUnshippedUnitsAfterTheSnapshot", func(t *testing.T) {
