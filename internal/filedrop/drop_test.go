@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,7 +66,7 @@ func setupSFTP(t *testing.T) *env {
 var backends = []struct {
 	name  string
 	setup func(t *testing.T) *env
-}{{"local", setupLocal}, {"sftp", setupSFTP}}
+}{{"local", setupLocal}, {"sftp", setupSFTP}, {"openssh", setupOpenSSH}}
 
 // eachBackend runs f as a parallel subtest per backend.
 func eachBackend(t *testing.T, f func(t *testing.T, e *env)) {
@@ -176,7 +177,7 @@ func TestDropWriteAtomicNoPartialFile(t *testing.T) {
 		if err := e.drop.MkdirAll(ctx, "out"); err != nil {
 			t.Fatal(err)
 		}
-		reader := e.open(t) // an independent reader (second connection)
+		reader := e.open(t)                                     // an independent reader (second connection)
 		data := bytes.Repeat([]byte("shp;1001;1Z999\n"), 20000) // ~300 KB: many SFTP packets
 		checked := false
 		e.hook(func(tmpPath string) {
@@ -305,5 +306,47 @@ func TestSFTPContextCancelDuringCall(t *testing.T) {
 	}
 	if got := mustList(t, e.drop, "."); len(got) != 0 {
 		t.Fatalf("List after cancel = %v", got)
+	}
+}
+
+// A peer that accepts TCP but never speaks SSH must not hang the caller:
+// the handshake is bounded by DialTimeout and reported as retryable.
+func TestSFTPHandshakeTimeout(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 4)
+	defer func() {
+		_ = ln.Close()
+		for c := range accepted {
+			_ = c.Close()
+		}
+	}()
+	go func() {
+		defer close(accepted)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	d, err := NewSFTP(SFTPConfig{Addr: ln.Addr().String(), User: testUser, Password: testPassword,
+		InsecureIgnoreHostKey: true, DialTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	start := time.Now()
+	_, err = d.List(t.Context(), ".")
+	if !errors.Is(err, ErrNotConnected) {
+		t.Fatalf("List against a silent peer: err = %v, want ErrNotConnected", err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("took %v, want about DialTimeout", el)
 	}
 }
