@@ -32,6 +32,13 @@ func setupOpenSSH(t *testing.T) *env {
 	if err != nil {
 		t.Skipf("OpenSSH test skipped: current user: %v", err)
 	}
+	if os.Geteuid() == 0 {
+		// sshd started by root needs its privilege separation directory,
+		// which Debian creates only when the service is started by systemd.
+		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	dir := t.TempDir()
 	root := filepath.Join(dir, "root")
 	if err := os.Mkdir(root, 0o755); err != nil {
