@@ -155,7 +155,7 @@ func (h *Hub) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", telemetry.Handler(telemetry.Sources{Store: h.Store, Ingest: h.Ingest, Tenants: h.Tenants, Pollers: h.Pollers, Logger: h.logger}))
-	web.Mount(mux, web.Deps{Store: h.Store, Config: h.Config})
+	web.Mount(mux, web.Deps{Store: h.Store, Config: h.Config, Jobs: h.Jobs})
 	return mux
 }
 

@@ -31,6 +31,8 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 type Deps struct {
 	Store  *store.Store
 	Config *config.Config
+	// Jobs enables the dead-letter endpoints when set.
+	Jobs Jobs
 }
 
 // Mount adds the pages and the JSON endpoints to mux.
@@ -39,6 +41,11 @@ func Mount(mux *http.ServeMux, d Deps) {
 	mux.HandleFunc("GET /order", d.order)
 	mux.HandleFunc("GET /api/v1/orders", d.ordersJSON)
 	mux.HandleFunc("GET /api/v1/orders/timeline", d.timelineJSON)
+	if d.Jobs != nil {
+		mux.HandleFunc("GET /deadletters", d.deadLettersPage)
+		mux.HandleFunc("GET /api/v1/deadletters", d.deadLettersJSON)
+		mux.HandleFunc("POST /api/v1/deadletters/{id}/{action}", d.deadLetterAction)
+	}
 }
 
 type orderRow struct {
