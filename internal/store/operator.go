@@ -47,3 +47,17 @@ func Actions(ctx context.Context, q Querier, target string, limit int) ([]Action
 	}
 	return out, rows.Err()
 }
+
+// EditDeadJobArgs replaces the payload of a dead job (discarded or
+// cancelled) before an operator retries it. It refuses a job in any other
+// state: a job that may still run must not change under its worker.
+func EditDeadJobArgs(ctx context.Context, q Querier, jobID int64, args []byte) error {
+	res, err := q.ExecContext(ctx, `UPDATE river_job SET args = $1 WHERE id = $2 AND state IN ('discarded', 'cancelled')`, args, jobID)
+	if err != nil {
+		return fmt.Errorf("store: edit job %d payload: %w", jobID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("store: job %d is not a dead letter; its payload was not changed", jobID)
+	}
+	return nil
+}

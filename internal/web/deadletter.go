@@ -108,6 +108,8 @@ func (d Deps) deadLetterAction(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Actor  string `json:"actor"`
 		Reason string `json:"reason"`
+		// Args, with retry, replaces the job's payload before it runs again.
+		Args json.RawMessage `json:"args"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&body); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON {\"actor\", \"reason\"}: " + err.Error()})
@@ -126,6 +128,22 @@ func (d Deps) deadLetterAction(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("job %d is not a dead letter", id)})
 		return
 	}
+	edited := len(body.Args) > 0 && string(body.Args) != "null"
+	if edited {
+		if action != "retry" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "args can only be given with retry"})
+			return
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(body.Args, &obj); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "args must be a JSON object: " + err.Error()})
+			return
+		}
+		if err := store.EditDeadJobArgs(r.Context(), d.Store.Write, id, body.Args); err != nil {
+			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			return
+		}
+	}
 	var row *rivertype.JobRow
 	if action == "retry" {
 		row, err = d.Jobs.JobRetry(r.Context(), id)
@@ -139,6 +157,9 @@ func (d Deps) deadLetterAction(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
+	}
+	if edited {
+		action = "retry with edited payload " + string(body.Args)
 	}
 	if err := store.RecordAction(r.Context(), d.Store.Write, store.Action{Actor: body.Actor, Action: action, Target: jobTarget(id), Reason: body.Reason}); err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})

@@ -39,8 +39,17 @@ func (failWorker) Work(context.Context, *river.Job[failArgs]) error {
 // are recorded.
 func TestDeadLetters(t *testing.T) {
 	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			testDeadLetters(t, d)
+		})
+	}
+}
+
+func testDeadLetters(t *testing.T, d store.Dialect) {
 	ctx := context.Background()
-	st := storetest.Open(t, store.SQLite)
+	st := storetest.Open(t, d)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, failWorker{})
 	jobs, err := queue.NewClient(queue.Config{Store: st, Workers: workers})
@@ -103,7 +112,10 @@ func TestDeadLetters(t *testing.T) {
 	if code, _ := post(id+"/retry", `{"actor":"ops@brand"}`); code != http.StatusBadRequest {
 		t.Fatalf("retry without a reason: %d, want 400", code)
 	}
-	if code, body := post(id+"/retry", `{"actor":"ops@brand","reason":"SKU X-1 added to the WMS"}`); code != http.StatusOK {
+	if code, _ := post(id+"/discard", `{"actor":"ops@brand","reason":"x","args":{"order":"#1"}}`); code != http.StatusBadRequest {
+		t.Fatalf("discard with a payload: %d, want 400", code)
+	}
+	if code, body := post(id+"/retry", `{"actor":"ops@brand","reason":"SKU X-1 added to the WMS","args":{"order":"#1001-fixed"}}`); code != http.StatusOK {
 		t.Fatalf("retry: %d %s", code, body)
 	}
 	// The retried job fails again and comes back, with the retry recorded.
@@ -118,8 +130,11 @@ func TestDeadLetters(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if a := dls[0].Actions; len(a) != 1 || a[0].Actor != "ops@brand" || a[0].Action != "retry" || a[0].Reason != "SKU X-1 added to the WMS" {
+	if a := dls[0].Actions; len(a) != 1 || a[0].Actor != "ops@brand" || !strings.HasPrefix(a[0].Action, "retry with edited payload") || a[0].Reason != "SKU X-1 added to the WMS" {
 		t.Fatalf("actions = %+v", a)
+	}
+	if !strings.Contains(string(dls[0].Args), "#1001-fixed") {
+		t.Fatalf("payload after an edited retry = %s", dls[0].Args)
 	}
 	if code, body := post(id+"/discard", `{"actor":"ops@brand","reason":"order cancelled by the customer"}`); code != http.StatusOK {
 		t.Fatalf("discard: %d %s", code, body)
