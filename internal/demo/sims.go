@@ -55,6 +55,9 @@ type SimOptions struct {
 	WebhookRetryBase time.Duration
 	// WMSDelay scales the warehouses' step delays (ack, pick, pack, ship).
 	WMSDelay time.Duration
+	// PartialShipRate is the warehouses' fraction of orders (of two units
+	// or more) shipped in two shipments (wmssim.Config.PartialShipRate).
+	PartialShipRate float64
 }
 
 // Sims are the running simulators.
@@ -136,7 +139,7 @@ func StartSims(opt SimOptions) (*Sims, error) {
 		}
 		d := opt.WMSDelay
 		w.Sim = wmssim.New(wmssim.Config{Name: w.ID, Token: WMSToken, AckDelay: d, PickDelay: d, PackDelay: d, ShipDelay: 2 * d,
-			MultiPackageRate: 0.15, Seed: opt.Seed + uint64(i) + 1, Stock: stock})
+			MultiPackageRate: 0.15, PartialShipRate: opt.PartialShipRate, Seed: opt.Seed + uint64(i) + 1, Stock: stock})
 		w.Sim.Start()
 		srv, u, err := serve(w.Sim)
 		if err != nil {

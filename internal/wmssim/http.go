@@ -201,7 +201,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.stats.IdempotentReplay++
-		writeJSON(w, http.StatusOK, createResponse{ExternalRef: wo.ExternalRef, WMSOrderID: o.id, Status: o.state})
+		writeJSON(w, http.StatusOK, createResponse{ExternalRef: wo.ExternalRef, WMSOrderID: o.id, Status: wireState(o.state)})
 		return
 	}
 	now := s.clock()
@@ -235,7 +235,7 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request) {
 		st.Shipments = []order.Shipment{}
 	}
 	writeJSON(w, http.StatusOK, orderResponse{ExternalRef: st.ExternalRef, WMSOrderID: st.WMSOrderID,
-		Status: st.State, Backordered: st.Backordered, Shipments: st.Shipments})
+		Status: wireState(st.State), Backordered: st.Backordered, Shipments: st.Shipments})
 }
 
 // cancelResponse is the answer to POST /v1/orders/{external_ref}/cancel.
@@ -318,6 +318,7 @@ type faultsJSON struct {
 	RetryAfter         *string  `json:"retry_after,omitempty"`
 	DuplicateEventRate *float64 `json:"duplicate_event_rate,omitempty"`
 	MultiPackageRate   *float64 `json:"multi_package_rate,omitempty"`
+	PartialShipRate    *float64 `json:"partial_ship_rate,omitempty"`
 }
 
 func (s *Server) faultsView() faultsJSON {
@@ -325,9 +326,9 @@ func (s *Server) faultsView() faultsJSON {
 	defer s.mu.Unlock()
 	f := s.faults
 	lat, ra := f.Latency.String(), f.RetryAfter.String()
-	mr := s.multiRate
+	mr, pr := s.multiRate, s.partRate
 	return faultsJSON{Down: &f.Down, Throttle: &f.Throttle, Latency: &lat, RetryAfter: &ra,
-		DuplicateEventRate: &f.DuplicateEventRate, MultiPackageRate: &mr}
+		DuplicateEventRate: &f.DuplicateEventRate, MultiPackageRate: &mr, PartialShipRate: &pr}
 }
 
 func (s *Server) handleSimFaults(w http.ResponseWriter, r *http.Request) {
@@ -371,9 +372,10 @@ func (s *Server) patchFaults(p faultsJSON) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, mr := s.faults, s.multiRate
+	f, mr, pr := s.faults, s.multiRate, s.partRate
 	if err := errors.Join(dur(p.Latency, &f.Latency), dur(p.RetryAfter, &f.RetryAfter),
-		rate(p.DuplicateEventRate, &f.DuplicateEventRate), rate(p.MultiPackageRate, &mr)); err != nil {
+		rate(p.DuplicateEventRate, &f.DuplicateEventRate), rate(p.MultiPackageRate, &mr),
+		rate(p.PartialShipRate, &pr)); err != nil {
 		return err
 	}
 	if p.Down != nil {
@@ -382,7 +384,7 @@ func (s *Server) patchFaults(p faultsJSON) error {
 	if p.Throttle != nil {
 		f.Throttle = *p.Throttle
 	}
-	s.faults, s.multiRate = f, mr
+	s.faults, s.multiRate, s.partRate = f, mr, pr
 	return nil
 }
 

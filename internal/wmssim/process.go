@@ -88,16 +88,66 @@ func (s *Server) advance(o *simOrder, now time.Time) {
 		o.times.PackedAt = now
 		s.publish(connector.Event{Type: connector.EventPacked, ExternalRef: ref, At: now})
 		s.schedule(o, now.Add(s.cfg.ShipDelay))
-	case StatePacked:
-		sh := s.ship(o, now)
-		o.state = StateShipped
-		o.times.ShippedAt = now
+	case StatePacked, StatePartiallyShipped:
+		rest := remaining(o)
+		units := 0
+		for _, l := range rest {
+			units += l.Quantity
+		}
+		lines := rest
+		if o.state == StatePacked && units >= 2 && s.partRate > 0 && s.rng.Float64() < s.partRate {
+			lines = firstUnits(rest, 1+s.rng.IntN(units-1))
+		}
+		sh := s.ship(o, lines, now)
 		o.shipments = append(o.shipments, sh)
-		s.stats.Shipped++
+		s.stats.Shipments++
 		s.stats.Packages += len(sh.Packages)
+		if len(remaining(o)) > 0 {
+			o.state = StatePartiallyShipped
+			o.times.PartiallyShippedAt = now
+			s.stats.PartiallyShipped++
+			s.schedule(o, now.Add(s.cfg.ShipDelay))
+		} else {
+			o.state = StateShipped
+			o.allocated = false
+			o.times.ShippedAt = now
+			s.stats.Shipped++
+		}
 		c := cloneShipment(sh)
 		s.publish(connector.Event{Type: connector.EventShipped, ExternalRef: ref, At: now, Shipment: &c})
 	}
+}
+
+// remaining returns o's lines with the quantities not shipped yet; lines
+// fully shipped are left out.
+func remaining(o *simOrder) []order.ShipmentLine {
+	shipped := map[int]int{}
+	for _, sh := range o.shipments {
+		for _, l := range sh.Lines {
+			shipped[l.LineNo] += l.Quantity
+		}
+	}
+	var out []order.ShipmentLine
+	for _, l := range o.wo.Lines {
+		if q := l.Quantity - shipped[l.LineNo]; q > 0 {
+			out = append(out, order.ShipmentLine{LineNo: l.LineNo, SKU: l.SKU, Quantity: q})
+		}
+	}
+	return out
+}
+
+// firstUnits returns the first n units of lines, in line order.
+func firstUnits(lines []order.ShipmentLine, n int) []order.ShipmentLine {
+	var out []order.ShipmentLine
+	for _, l := range lines {
+		if n <= 0 {
+			break
+		}
+		q := min(l.Quantity, n)
+		out = append(out, order.ShipmentLine{LineNo: l.LineNo, SKU: l.SKU, Quantity: q})
+		n -= q
+	}
+	return out
 }
 
 // publish appends e to the feed under a new id, sometimes twice. s.mu is
@@ -194,7 +244,7 @@ func (s *Server) cancel(o *simOrder, now time.Time) (bool, string) {
 		s.publish(connector.Event{Type: connector.EventCancelled, ExternalRef: ref, At: now})
 		return true, ""
 	}
-	reason := "already " + string(o.state)
+	reason := "already " + strings.ReplaceAll(string(o.state), "_", " ")
 	s.stats.CancelRejected++
 	s.publish(connector.Event{Type: connector.EventCancelRejected, ExternalRef: ref, At: now, Reason: reason})
 	return false, reason
@@ -251,16 +301,17 @@ func (s *Server) pickCarrier(method string) Carrier {
 	return s.carriers[s.rng.IntN(len(s.carriers))]
 }
 
-// ship builds o's shipment, takes its units out of stock and releases the
-// allocation. s.mu is held.
-func (s *Server) ship(o *simOrder, now time.Time) order.Shipment {
-	lines := make([]order.ShipmentLine, len(o.wo.Lines))
+// ship builds a shipment of lines (all or part of what o still has to
+// ship), takes its units out of stock and releases their allocation; the
+// order holds no allocation once its last unit has shipped. s.mu is held.
+func (s *Server) ship(o *simOrder, lines []order.ShipmentLine, now time.Time) order.Shipment {
 	total := 0
-	for i, l := range o.wo.Lines {
-		lines[i] = order.ShipmentLine{LineNo: l.LineNo, SKU: l.SKU, Quantity: l.Quantity}
+	units := map[string]int{}
+	for _, l := range lines {
 		total += l.Quantity
+		units[l.SKU] += l.Quantity
 	}
-	for sku, n := range needs(o) {
+	for sku, n := range units {
 		r := s.stock[sku]
 		if r == nil {
 			r = &stockRec{}
@@ -271,7 +322,6 @@ func (s *Server) ship(o *simOrder, now time.Time) order.Shipment {
 			r.allocated = max(r.allocated-n, 0)
 		}
 	}
-	o.allocated = false
 
 	nPkg := 1
 	if s.multiRate > 0 && total > 1 && s.rng.Float64() < s.multiRate {
@@ -283,7 +333,7 @@ func (s *Server) ship(o *simOrder, now time.Time) order.Shipment {
 		ID:          s.newID("S", s.shipSeq),
 		ExternalRef: o.wo.ExternalRef,
 		ShippedAt:   now,
-		Lines:       lines,
+		Lines:       slices.Clone(lines),
 	}
 	for _, pl := range splitUnits(lines, nPkg) {
 		s.pkgSeq++

@@ -4,7 +4,14 @@
 // A Server is an http.Handler. Orders posted to it move through
 // received → acknowledged → picking → packed → shipped, each step after a
 // configurable delay, and every step appends an event to the polling feed
-// (GET /v1/events). Steps are kept in a heap ordered by due time and run by a
+// (GET /v1/events). With PartialShipRate, an order of two units or more may
+// ship in two shipments: packed → partially_shipped (a first shipped event
+// with part of the units) → shipped (a second shipped event, ShipDelay
+// later, with the rest). Each shipment has its own id, packages and
+// tracking numbers. partially_shipped is the simulator's own state (Orders,
+// GET /_sim/state); on the protocol (GET /v1/orders/{ref}, a create replay)
+// such an order still reads packed, with its first shipment listed, since
+// the protocol's shipped means fully shipped. Steps are kept in a heap ordered by due time and run by a
 // single goroutine (Start) or on demand (Tick, Settle), so thousands of
 // orders cost O(log n) per step.
 //
@@ -13,11 +20,12 @@
 // acknowledged. An order that cannot be filled completely (a SKU unknown to
 // the warehouse or short) is still accepted and acknowledged, then waits as
 // backordered, holding no stock, until SetStock (or POST /_sim/stock) brings
-// enough units; waiting orders are retried oldest first. Shipping decrements
-// on_hand and releases the allocation. Partial shipments are not simulated.
+// enough units; waiting orders are retried oldest first. Each shipment
+// decrements on_hand and releases the allocation of the units it carries.
 //
-// Faults (Down, Throttle, Latency, DuplicateEventRate) can be changed at run
-// time with setters or POST /_sim/faults. The /_sim/ endpoints are a test
+// Faults (Down, Throttle, Latency, DuplicateEventRate) and the
+// MultiPackageRate and PartialShipRate knobs can be changed at run time with
+// setters or POST /_sim/faults. The /_sim/ endpoints are a test
 // control plane: they need no token and ignore faults.
 package wmssim
 
@@ -102,8 +110,13 @@ type Config struct {
 	// or 3 packages (each with its own tracking number) when they have
 	// enough units.
 	MultiPackageRate float64
-	// Seed seeds the math/rand/v2 source used for carriers, packages and
-	// duplicate events.
+	// PartialShipRate is the fraction of orders, in [0, 1], with at least
+	// two units that ship in two shipments: the first carries part of the
+	// units (a random cut, in line order), the second the rest, ShipDelay
+	// later.
+	PartialShipRate float64
+	// Seed seeds the math/rand/v2 source used for carriers, packages,
+	// partial shipments and duplicate events.
 	Seed uint64
 	// Now is the clock; default time.Now. With a ManualClock, drive the
 	// simulator with Tick or Settle rather than Start.
@@ -118,15 +131,29 @@ type Config struct {
 type State string
 
 // The states of a warehouse order, in order; cancelled is reachable from
-// received and acknowledged only.
+// received and acknowledged only. partially_shipped (some units shipped, the
+// rest to follow) is skipped by orders that ship in one shipment, and is
+// reported as packed on the protocol (see wireState).
 const (
-	StateReceived     State = "received"
-	StateAcknowledged State = "acknowledged"
-	StatePicking      State = "picking"
-	StatePacked       State = "packed"
-	StateShipped      State = "shipped"
-	StateCancelled    State = "cancelled"
+	StateReceived         State = "received"
+	StateAcknowledged     State = "acknowledged"
+	StatePicking          State = "picking"
+	StatePacked           State = "packed"
+	StatePartiallyShipped State = "partially_shipped"
+	StateShipped          State = "shipped"
+	StateCancelled        State = "cancelled"
 )
+
+// wireState is the protocol's status of an order in state st: the
+// protocol's enum has no partially_shipped, and its shipped means every unit
+// shipped, so a partially shipped order reads packed (its shipments are
+// listed with it).
+func wireState(st State) State {
+	if st == StatePartiallyShipped {
+		return StatePacked
+	}
+	return st
+}
 
 // Shortage is a SKU an order could not be allocated.
 type Shortage struct {
@@ -163,8 +190,11 @@ type OrderTimes struct {
 	BackorderedAt  time.Time `json:"backordered_at,omitzero"`
 	PickingAt      time.Time `json:"picking_at,omitzero"`
 	PackedAt       time.Time `json:"packed_at,omitzero"`
-	ShippedAt      time.Time `json:"shipped_at,omitzero"`
-	CancelledAt    time.Time `json:"cancelled_at,omitzero"`
+	// PartiallyShippedAt is the time of the first of two shipments.
+	PartiallyShippedAt time.Time `json:"partially_shipped_at,omitzero"`
+	// ShippedAt is the time the last unit shipped.
+	ShippedAt   time.Time `json:"shipped_at,omitzero"`
+	CancelledAt time.Time `json:"cancelled_at,omitzero"`
 }
 
 // StockItem is the simulator's stock of one SKU.
@@ -184,7 +214,9 @@ type Stats struct {
 	Conflicts        int `json:"conflicts"`          // same ref, different lines (409)
 	Rejected         int `json:"rejected"`           // invalid orders (400, 422)
 	Backordered      int `json:"backordered"`        // orders that had to wait for stock
-	Shipped          int `json:"shipped"`
+	Shipped          int `json:"shipped"`            // orders fully shipped
+	PartiallyShipped int `json:"partially_shipped"`  // orders whose first of two shipments left
+	Shipments        int `json:"shipments"`
 	Packages         int `json:"packages"`
 	Cancelled        int `json:"cancelled"`
 	CancelRejected   int `json:"cancel_rejected"`
@@ -205,6 +237,7 @@ type Server struct {
 	rng        *rand.Rand
 	faults     Faults
 	multiRate  float64
+	partRate   float64
 	orders     map[string]*simOrder
 	bySeq      []*simOrder
 	queue      stepHeap
@@ -260,6 +293,7 @@ func New(cfg Config) *Server {
 		rng:       rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		faults:    cfg.Faults,
 		multiRate: cfg.MultiPackageRate,
+		partRate:  cfg.PartialShipRate,
 		orders:    map[string]*simOrder{},
 		stock:     map[string]*stockRec{},
 		wake:      make(chan struct{}, 1),
@@ -415,6 +449,14 @@ func (s *Server) SetMultiPackageRate(r float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.multiRate = r
+}
+
+// SetPartialShipRate sets the fraction of orders (of two units or more)
+// shipped in two shipments.
+func (s *Server) SetPartialShipRate(r float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.partRate = r
 }
 
 // SetStock sets the on-hand quantity of each listed SKU (other SKUs are
