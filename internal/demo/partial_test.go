@@ -97,6 +97,12 @@ func TestPartialShipmentsBecomeTwoFulfillments(t *testing.T) {
 					if so.DisplayFulfillmentStatus != "PARTIALLY_FULFILLED" {
 						violation = "Shopify order " + so.Name + " is " + so.DisplayFulfillmentStatus + " after one of two fulfillments"
 					}
+					// The hub has recorded the first shipment by now: its
+					// warehouse order must say partially shipped.
+					if wos, err := store.WarehouseOrdersOf(b.ctx, b.hub.Store.Read, demo.ShopDomain, id); err == nil && len(wos) == 1 &&
+						wos[0].Progress >= order.ProgressShipped && wmsState(id) == wmssim.StatePartiallyShipped {
+						violation = "hub warehouse order " + wos[0].Order.ExternalRef + " is " + wos[0].Progress.String() + " after one of two shipments"
+					}
 					windows[id] = true
 				}
 				mu.Unlock()

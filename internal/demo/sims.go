@@ -389,7 +389,13 @@ func (s *Sims) Summarize(requested int) Summary {
 			for _, sh := range o.Shipments {
 				wc.Packages += len(sh.Packages)
 				for _, p := range sh.Packages {
-					shippedAt[p.TrackingNumber] = o.Times.ShippedAt
+					// Each shipment's own time: with partial shipments the
+					// order's ShippedAt is its last shipment's.
+					at := sh.ShippedAt
+					if at.IsZero() {
+						at = o.Times.ShippedAt
+					}
+					shippedAt[p.TrackingNumber] = at
 				}
 			}
 		}

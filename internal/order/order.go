@@ -146,11 +146,13 @@ const (
 	ProgressAcknowledged // WMS acknowledged
 	ProgressPicking
 	ProgressPacked
-	ProgressShipped
-	ProgressFulfilled // fulfillment created in Shopify
+	ProgressPartiallyShipped // some units shipped, the rest not yet
+	ProgressShipped          // every unit shipped
+	ProgressFulfilled        // fulfillment created in Shopify
 )
 
-var progressNames = [...]string{"new", "routed", "accepted", "sent", "acknowledged", "picking", "packed", "shipped", "fulfilled"}
+// progressNames are stored in the database: a name never changes meaning.
+var progressNames = [...]string{"new", "routed", "accepted", "sent", "acknowledged", "picking", "packed", "partially_shipped", "shipped", "fulfilled"}
 
 // String returns the stable lower-case name stored in the database.
 func (p Progress) String() string {

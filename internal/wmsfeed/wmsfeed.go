@@ -227,6 +227,13 @@ func (p *Poller) apply(ctx context.Context, tx *store.Tx, ev *connector.Event) (
 		if _, err := p.Jobs.InsertTx(ctx, tx.Tx, FulfilArgs{ShipmentID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
 			return false, fmt.Errorf("wmsfeed: enqueue fulfilment: %w", err)
 		}
+		complete, err := shippedInFull(ctx, tx, p.Shop, wo)
+		if err != nil {
+			return false, err
+		}
+		if !complete {
+			prog = order.ProgressPartiallyShipped
+		}
 		if err := timeline("shipped", describeShipment(&sh)); err != nil {
 			return false, err
 		}
@@ -259,6 +266,27 @@ func (p *Poller) apply(ctx context.Context, tx *store.Tx, ev *connector.Event) (
 		return false, err
 	}
 	return false, store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, "recorded")
+}
+
+// shippedInFull reports whether the warehouse order's stored shipments
+// cover every unit of every line.
+func shippedInFull(ctx context.Context, q store.Querier, shop string, wo *store.WarehouseOrder) (bool, error) {
+	ships, err := store.ShipmentsOf(ctx, q, shop, wo.Order.ExternalRef)
+	if err != nil {
+		return false, err
+	}
+	shipped := map[int]int{}
+	for _, sh := range ships {
+		for _, l := range sh.Shipment.Lines {
+			shipped[l.LineNo] += l.Quantity
+		}
+	}
+	for _, l := range wo.Order.Lines {
+		if shipped[l.LineNo] < l.Quantity {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func describeShipment(s *order.Shipment) string {
