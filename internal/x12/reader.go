@@ -162,7 +162,7 @@ func (p *parser) isa() (Segment, error) {
 	if i+1 >= len(data) {
 		return Segment{}, &SyntaxError{Pos: pos, Msg: "truncated ISA: no ISA16 or segment terminator"}
 	}
-	fields := strings.Split(string(data[start+4:i]), string(es))
+	fields := strings.Split(string(data[start+4:i]), string([]byte{es}))
 	c1 := data[i+1]
 	var comp, term byte
 	var end int // index just past the terminator
@@ -190,7 +190,7 @@ func (p *parser) isa() (Segment, error) {
 	}
 	comp16 := ""
 	if comp != 0 {
-		comp16 = string(comp)
+		comp16 = string([]byte{comp})
 	}
 	fields = append(fields, comp16)
 	seg := Segment{ID: "ISA", Pos: pos}

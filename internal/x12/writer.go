@@ -129,10 +129,10 @@ func (w *Writer) Write(ctx context.Context, ic *Interchange) (*Interchange, erro
 	out.ISA.setValue(13, fmt.Sprintf("%09s", isa13))
 	rep := "U"
 	if d.Repetition != 0 {
-		rep = string(d.Repetition)
+		rep = string([]byte{d.Repetition})
 	}
 	out.ISA.setValue(11, rep)
-	out.ISA.setValue(16, string(d.Component))
+	out.ISA.setValue(16, string([]byte{d.Component}))
 	for n := 1; n <= 16; n++ {
 		v := out.ISA.Value(n)
 		width := isaWidths[n-1]
