@@ -1137,22 +1137,33 @@ func validURI(s string) bool {
 	return err == nil && u.Scheme != "" && (u.Host != "" || u.Opaque != "" || u.Path != "")
 }
 
-func (x *execCtx) inventorySetQuantities(a map[string]any) (any, error) {
-	st := x.st
-	in := argMap(a, "input")
-	raw := argList(in, "quantities")
+// inventoryResult is the payload of the inventory mutations.
+func inventoryResult(g *adjGroup, ues []*userError) payload {
+	return payload{"inventoryAdjustmentGroup": g, "userErrors": userErrs(ues)}
+}
+
+// inventoryPrologue does what both inventory mutations do first: since
+// 2026-04 every entry of the input list must carry changeFromQuantity
+// explicitly (null skips the check), and a request under an idempotency
+// key already used is replayed (prev set) instead of applied again.
+func (x *execCtx) inventoryPrologue(a map[string]any, mutation, list, inputType string) (in map[string]any, raw []any, fp string, prev any, err error) {
+	in = argMap(a, "input")
+	raw = argList(in, list)
 	for i, r := range raw {
 		m, _ := r.(map[string]any)
 		if _, ok := m["changeFromQuantity"]; !ok {
-			return nil, errf("INVALID_FIELD_ARGUMENTS", "InventoryQuantityInput must include the following argument: changeFromQuantity (quantities[%d]). Pass the expected current quantity, or null to skip the compare-and-swap check.", i)
+			return nil, nil, "", nil, errf("INVALID_FIELD_ARGUMENTS", "%s must include the following argument: changeFromQuantity (%s[%d]). Pass the expected current quantity, or null to skip the compare-and-swap check.", inputType, list, i)
 		}
 	}
-	result := func(g *adjGroup, ues []*userError) payload {
-		return payload{"inventoryAdjustmentGroup": g, "userErrors": userErrs(ues)}
-	}
-	fp, prev := x.replay("inventorySetQuantities", a, func(u *userError) payload { return result(nil, []*userError{u}) })
-	if prev != nil {
-		return prev, nil
+	fp, prev = x.replay(mutation, a, func(u *userError) payload { return inventoryResult(nil, []*userError{u}) })
+	return in, raw, fp, prev, nil
+}
+
+func (x *execCtx) inventorySetQuantities(a map[string]any) (any, error) {
+	st := x.st
+	in, raw, fp, prev, err := x.inventoryPrologue(a, "inventorySetQuantities", "quantities", "InventoryQuantityInput")
+	if err != nil || prev != nil {
+		return prev, err
 	}
 	name := argStr(in, "name")
 	reason := argStr(in, "reason")
@@ -1216,7 +1227,7 @@ func (x *execCtx) inventorySetQuantities(a map[string]any) (any, error) {
 		sets = append(sets, set{lv: lv, target: q})
 	}
 	if len(ues) > 0 {
-		res := result(nil, ues)
+		res := inventoryResult(nil, ues)
 		x.remember(fp, res)
 		return res, nil
 	}
@@ -1240,7 +1251,7 @@ func (x *execCtx) inventorySetQuantities(a map[string]any) (any, error) {
 	for _, lv := range changed {
 		x.emitLevel(lv)
 	}
-	res := result(g, nil)
+	res := inventoryResult(g, nil)
 	x.remember(fp, res)
 	return res, nil
 }
@@ -1250,20 +1261,9 @@ var adjustableNames = map[string]bool{"available": true, "damaged": true, "incom
 
 func (x *execCtx) inventoryAdjustQuantities(a map[string]any) (any, error) {
 	st := x.st
-	in := argMap(a, "input")
-	raw := argList(in, "changes")
-	for i, r := range raw {
-		m, _ := r.(map[string]any)
-		if _, ok := m["changeFromQuantity"]; !ok {
-			return nil, errf("INVALID_FIELD_ARGUMENTS", "InventoryChangeInput must include the following argument: changeFromQuantity (changes[%d]). Pass the expected current quantity, or null to skip the compare-and-swap check.", i)
-		}
-	}
-	result := func(g *adjGroup, ues []*userError) payload {
-		return payload{"inventoryAdjustmentGroup": g, "userErrors": userErrs(ues)}
-	}
-	fp, prev := x.replay("inventoryAdjustQuantities", a, func(u *userError) payload { return result(nil, []*userError{u}) })
-	if prev != nil {
-		return prev, nil
+	in, raw, fp, prev, err := x.inventoryPrologue(a, "inventoryAdjustQuantities", "changes", "InventoryChangeInput")
+	if err != nil || prev != nil {
+		return prev, err
 	}
 	name := argStr(in, "name")
 	reason := argStr(in, "reason")
@@ -1341,7 +1341,7 @@ func (x *execCtx) inventoryAdjustQuantities(a map[string]any) (any, error) {
 		ues = append(ues, ue(path("input", "changes"), "MAX_ONE_LEDGER_DOCUMENT", "Only one ledger document URI is allowed per request."))
 	}
 	if len(ues) > 0 {
-		res := result(nil, ues)
+		res := inventoryResult(nil, ues)
 		x.remember(fp, res)
 		return res, nil
 	}
@@ -1378,7 +1378,7 @@ func (x *execCtx) inventoryAdjustQuantities(a map[string]any) (any, error) {
 	for _, lv := range changed {
 		x.emitLevel(lv)
 	}
-	res := result(g, nil)
+	res := inventoryResult(g, nil)
 	x.remember(fp, res)
 	return res, nil
 }

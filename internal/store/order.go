@@ -127,21 +127,7 @@ func ListOrders(ctx context.Context, q Querier, shop, state string, limit int) (
 
 // CountOrdersByState counts orders per state ("" = all shops).
 func CountOrdersByState(ctx context.Context, q Querier, shop string) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT state, COUNT(*) FROM shop_order WHERE ($1 = '' OR shop = $1) GROUP BY state`, shop)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
+	return countBy(ctx, q, `SELECT state, COUNT(*) FROM shop_order WHERE ($1 = '' OR shop = $1) GROUP BY state`, shop)
 }
 
 // WarehouseOrder is a stored warehouse order and its progress.

@@ -97,21 +97,21 @@ func GetWebhook(ctx context.Context, q Querier, id int64) (*WebhookEvent, error)
 	return &e, nil
 }
 
-// CountWebhooks counts a shop's stored webhooks by status.
-func CountWebhooks(ctx context.Context, q Querier, shop string) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT status, COUNT(*) FROM webhook_event WHERE shop = $1 GROUP BY status`, shop)
+// countBy runs a "SELECT key, COUNT(*) … GROUP BY key" query.
+func countBy(ctx context.Context, q Querier, query string, args ...any) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: count: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]int{}
 	for rows.Next() {
-		var s string
+		var k string
 		var n int
-		if err := rows.Scan(&s, &n); err != nil {
+		if err := rows.Scan(&k, &n); err != nil {
 			return nil, err
 		}
-		out[s] = n
+		out[k] = n
 	}
 	return out, rows.Err()
 }
