@@ -3,5 +3,6 @@
 package all
 
 import (
+	_ "github.com/crossdock/crossdock/internal/connector/csvwms"  // kind "csv"
 	_ "github.com/crossdock/crossdock/internal/connector/restwms" // kind "rest"
 )
