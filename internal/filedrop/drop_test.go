@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"github.com/crossdock/crossdock/internal/filedrop/filedroptest"
 	"io/fs"
 	"net"
 	"os"
@@ -26,7 +27,7 @@ type env struct {
 	root   string // directory on disk behind the drop
 	drop   Drop
 	open   func(t *testing.T) Drop
-	server *testServer // nil for Local
+	server *filedroptest.Server // nil for Local
 	hook   func(fn func(tmpPath string))
 }
 
@@ -48,10 +49,10 @@ func setupLocal(t *testing.T) *env {
 func setupSFTP(t *testing.T) *env {
 	t.Helper()
 	root := t.TempDir()
-	srv := newTestServer(t, root, nil)
+	srv := filedroptest.NewServer(t, root, nil)
 	open := func(t *testing.T) Drop {
 		t.Helper()
-		d, err := NewSFTP(SFTPConfig{Addr: srv.addr, User: testUser, Password: testPassword, HostKey: srv.hostKey,
+		d, err := NewSFTP(SFTPConfig{Addr: srv.Addr(), User: filedroptest.User, Password: filedroptest.Password, HostKey: srv.HostKey(),
 			DialTimeout: 5 * time.Second, OpTimeout: 10 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -224,7 +225,7 @@ func TestSFTPServerGoneIsRetryableAndReconnects(t *testing.T) {
 	if err := e.drop.MkdirAll(ctx, "in"); err != nil {
 		t.Fatal(err)
 	}
-	e.server.stop()
+	e.server.Stop()
 	_, err := e.drop.List(ctx, "in")
 	if !errors.Is(err, ErrNotConnected) || !IsRetryable(err) {
 		t.Fatalf("List with server gone: err = %v, want ErrNotConnected", err)
@@ -233,7 +234,7 @@ func TestSFTPServerGoneIsRetryableAndReconnects(t *testing.T) {
 	if err := e.drop.WriteAtomic(ctx, "in", "a.csv", []byte("x")); !errors.Is(err, ErrNotConnected) {
 		t.Fatalf("WriteAtomic with server down: err = %v, want ErrNotConnected", err)
 	}
-	e.server.start()
+	e.server.Start()
 	if got := mustList(t, e.drop, "in"); len(got) != 0 {
 		t.Fatalf("after restart in/ = %v", got)
 	}
@@ -253,10 +254,10 @@ func TestSFTPAuthAndHostKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newTestServer(t, t.TempDir(), sshPub)
+	srv := filedroptest.NewServer(t, t.TempDir(), sshPub)
 	ctx := t.Context()
 
-	keyDrop, err := NewSFTP(SFTPConfig{Addr: srv.addr, User: testUser, PrivateKey: pem.EncodeToMemory(block), HostKey: srv.hostKey})
+	keyDrop, err := NewSFTP(SFTPConfig{Addr: srv.Addr(), User: filedroptest.User, PrivateKey: pem.EncodeToMemory(block), HostKey: srv.HostKey()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +268,7 @@ func TestSFTPAuthAndHostKey(t *testing.T) {
 
 	wrongPub, _, _ := ed25519.GenerateKey(rand.Reader)
 	wrongHost, _ := ssh.NewPublicKey(wrongPub)
-	bad, err := NewSFTP(SFTPConfig{Addr: srv.addr, User: testUser, Password: testPassword, HostKey: wrongHost})
+	bad, err := NewSFTP(SFTPConfig{Addr: srv.Addr(), User: filedroptest.User, Password: filedroptest.Password, HostKey: wrongHost})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +277,7 @@ func TestSFTPAuthAndHostKey(t *testing.T) {
 		t.Fatalf("wrong host key: err = %v, want ErrNotConnected mentioning host key", err)
 	}
 
-	wrongPw, err := NewSFTP(SFTPConfig{Addr: srv.addr, User: testUser, Password: "nope", InsecureIgnoreHostKey: true})
+	wrongPw, err := NewSFTP(SFTPConfig{Addr: srv.Addr(), User: filedroptest.User, Password: "nope", InsecureIgnoreHostKey: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +286,7 @@ func TestSFTPAuthAndHostKey(t *testing.T) {
 		t.Fatalf("wrong password: err = %v", err)
 	}
 
-	if _, err := NewSFTP(SFTPConfig{Addr: srv.addr, User: testUser, Password: testPassword}); err == nil {
+	if _, err := NewSFTP(SFTPConfig{Addr: srv.Addr(), User: filedroptest.User, Password: filedroptest.Password}); err == nil {
 		t.Fatal("NewSFTP without any host key policy: want error")
 	}
 	if err := keyDrop.Close(); err != nil {
@@ -335,7 +336,7 @@ func TestSFTPHandshakeTimeout(t *testing.T) {
 			accepted <- c
 		}
 	}()
-	d, err := NewSFTP(SFTPConfig{Addr: ln.Addr().String(), User: testUser, Password: testPassword,
+	d, err := NewSFTP(SFTPConfig{Addr: ln.Addr().String(), User: filedroptest.User, Password: filedroptest.Password,
 		InsecureIgnoreHostKey: true, DialTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

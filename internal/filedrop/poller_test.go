@@ -281,7 +281,7 @@ func TestPollerRecoversAfterServerOutage(t *testing.T) {
 	t.Parallel()
 	e := setupSFTP(t)
 	writeRaw(t, e, "in/ord_9.csv", "order_id\n9\n")
-	e.server.stop()
+	e.server.Stop()
 
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -297,7 +297,7 @@ func TestPollerRecoversAfterServerOutage(t *testing.T) {
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			sleeps = append(sleeps, d)
 			if len(sleeps) == 4 {
-				e.server.start() // same port
+				e.server.Start() // same port
 			}
 			if len(handled) > 0 {
 				cancel() // stop after the poll that handed the file over

@@ -1,4 +1,8 @@
-package filedrop
+// Package filedroptest runs an in-process SSH server on 127.0.0.1 serving
+// the SFTP subsystem from a directory, for the tests of anything that talks
+// SFTP. It can be stopped and started again on the same port to rehearse an
+// outage.
+package filedroptest
 
 import (
 	"crypto/ed25519"
@@ -13,11 +17,11 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// testServer is an in-process SSH server on 127.0.0.1 serving the SFTP
+// Server is an in-process SSH server on 127.0.0.1 serving the SFTP
 // subsystem from a directory (sftp.NewServer). It can be stopped (listener
 // and all connections closed) and started again on the same port.
-type testServer struct {
-	t       *testing.T
+type Server struct {
+	t       testing.TB
 	root    string
 	cfg     *ssh.ServerConfig
 	hostKey ssh.PublicKey
@@ -29,9 +33,12 @@ type testServer struct {
 	wg    sync.WaitGroup
 }
 
-const testUser, testPassword = "partner", "s3cret"
+// User and Password are the credentials the server accepts.
+const User, Password = "partner", "s3cret"
 
-func newTestServer(t *testing.T, root string, clientKey ssh.PublicKey) *testServer {
+// NewServer starts a server rooted at root; clientKey, when set, is also
+// accepted for User. It stops at the end of the test.
+func NewServer(t testing.TB, root string, clientKey ssh.PublicKey) *Server {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -43,26 +50,27 @@ func newTestServer(t *testing.T, root string, clientKey ssh.PublicKey) *testServ
 	}
 	cfg := &ssh.ServerConfig{
 		PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
-			if c.User() == testUser && string(pw) == testPassword {
+			if c.User() == User && string(pw) == Password {
 				return nil, nil
 			}
 			return nil, errors.New("denied")
 		},
 		PublicKeyCallback: func(c ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
-			if clientKey != nil && c.User() == testUser && string(k.Marshal()) == string(clientKey.Marshal()) {
+			if clientKey != nil && c.User() == User && string(k.Marshal()) == string(clientKey.Marshal()) {
 				return nil, nil
 			}
 			return nil, errors.New("denied")
 		},
 	}
 	cfg.AddHostKey(signer)
-	s := &testServer{t: t, root: root, cfg: cfg, hostKey: signer.PublicKey(), addr: "127.0.0.1:0", conns: map[net.Conn]struct{}{}}
-	s.start()
-	t.Cleanup(s.stop)
+	s := &Server{t: t, root: root, cfg: cfg, hostKey: signer.PublicKey(), addr: "127.0.0.1:0", conns: map[net.Conn]struct{}{}}
+	s.Start()
+	t.Cleanup(s.Stop)
 	return s
 }
 
-func (s *testServer) start() {
+// Start (re)starts the server on its address.
+func (s *Server) Start() {
 	s.t.Helper()
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
@@ -95,9 +103,9 @@ func (s *testServer) start() {
 	}()
 }
 
-// stop closes the listener and every live connection and waits for the
+// Stop closes the listener and every live connection and waits for the
 // server goroutines. Idempotent.
-func (s *testServer) stop() {
+func (s *Server) Stop() {
 	s.mu.Lock()
 	if s.ln != nil {
 		_ = s.ln.Close()
@@ -110,7 +118,7 @@ func (s *testServer) stop() {
 	s.wg.Wait()
 }
 
-func (s *testServer) serve(c net.Conn) {
+func (s *Server) serve(c net.Conn) {
 	defer c.Close()
 	sc, chans, reqs, err := ssh.NewServerConn(c, s.cfg)
 	if err != nil {
@@ -153,3 +161,13 @@ func (s *testServer) serve(c net.Conn) {
 		}()
 	}
 }
+
+// Addr is the server's address (stable across Stop and Start).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// HostKey is the server's host key, for pinning.
+func (s *Server) HostKey() ssh.PublicKey { return s.hostKey }
