@@ -2,8 +2,9 @@
 // HTTP listener, and the tenants — each Shopify shop with its credentials and
 // the warehouses that serve it, each warehouse with its connector.
 //
-// Decoding is strict (unknown keys are errors, with their line). Values may
-// reference environment variables as ${NAME}; CROSSDOCK_DATABASE_DRIVER,
+// Decoding is strict (unknown keys are errors, with their line). String
+// values may reference environment variables as ${NAME} (comments are not
+// expanded); CROSSDOCK_DATABASE_DRIVER,
 // CROSSDOCK_DATABASE_DSN and CROSSDOCK_LISTEN override the file.
 package config
 
@@ -14,6 +15,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -174,23 +176,27 @@ func Parse(r io.Reader) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	var missing []string
-	expanded := envRef.ReplaceAllStringFunc(string(raw), func(m string) string {
-		name := envRef.FindStringSubmatch(m)[1]
-		v, ok := os.LookupEnv(name)
-		if !ok {
-			missing = append(missing, name)
-		}
-		return v
-	})
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("environment variables not set: %s", strings.Join(missing, ", "))
-	}
-	dec := yaml.NewDecoder(strings.NewReader(expanded))
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	var c Config
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
+	}
+	// ${NAME} is expanded in the decoded string values only: errors keep
+	// their line numbers and a commented-out ${NAME} asks for nothing.
+	var missing []string
+	expandStrings(reflect.ValueOf(&c).Elem(), func(v string) string {
+		return envRef.ReplaceAllStringFunc(v, func(m string) string {
+			name := envRef.FindStringSubmatch(m)[1]
+			val, ok := os.LookupEnv(name)
+			if !ok {
+				missing = append(missing, name)
+			}
+			return val
+		})
+	})
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("environment variables not set: %s", strings.Join(missing, ", "))
 	}
 	if v := os.Getenv("CROSSDOCK_DATABASE_DRIVER"); v != "" {
 		c.Database.Driver = v
@@ -206,6 +212,50 @@ func Parse(r io.Reader) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// expandStrings applies f to every string reachable from v (fields,
+// pointers, slices, and values of maps such as connector settings).
+func expandStrings(v reflect.Value, f func(string) string) {
+	switch v.Kind() {
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(f(v.String()))
+		}
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return
+		}
+		if v.Kind() == reflect.Interface {
+			if s, ok := v.Interface().(string); ok && v.CanSet() {
+				v.Set(reflect.ValueOf(f(s)))
+				return
+			}
+		}
+		expandStrings(v.Elem(), f)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				expandStrings(v.Field(i), f)
+			}
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			expandStrings(v.Index(i), f)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := v.MapIndex(k)
+			if s, ok := e.Interface().(string); ok {
+				v.SetMapIndex(k, reflect.ValueOf(f(s)))
+				continue
+			}
+			cp := reflect.New(e.Type()).Elem()
+			cp.Set(e)
+			expandStrings(cp, f)
+			v.SetMapIndex(k, cp)
+		}
+	}
 }
 
 func (c *Config) applyDefaults() {

@@ -75,3 +75,31 @@ func TestEnvOverride(t *testing.T) {
 		t.Fatal("password not masked")
 	}
 }
+
+func TestEnvExpansionInValuesOnly(t *testing.T) {
+	t.Setenv("CROSSDOCK_TEST_TOKEN", "tok")
+	t.Setenv("CROSSDOCK_TEST_DELIM", ";")
+	c, err := Parse(strings.NewReader(`# a comment may mention ${CROSSDOCK_TEST_NEVER_SET}
+shops:
+- domain: a.myshopify.com
+  access_token: prefix-${CROSSDOCK_TEST_TOKEN}
+  webhook_secret: b
+  warehouses:
+  - id: p
+    connector: {kind: csv, password: "${CROSSDOCK_TEST_TOKEN}", profile: {delimiter: "${CROSSDOCK_TEST_DELIM}", header: true}, ports: ["${CROSSDOCK_TEST_TOKEN}"]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Shops[0]
+	set := s.Warehouses[0].Connector.Settings
+	if s.AccessToken != "prefix-tok" || set["password"] != "tok" {
+		t.Fatalf("not expanded: %q, %v", s.AccessToken, set)
+	}
+	if p, _ := set["profile"].(map[string]any); p["delimiter"] != ";" || p["header"] != true {
+		t.Fatalf("nested settings not expanded: %v", set["profile"])
+	}
+	if l, _ := set["ports"].([]any); len(l) != 1 || l[0] != "tok" {
+		t.Fatalf("list in settings not expanded: %v", set["ports"])
+	}
+}
