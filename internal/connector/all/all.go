@@ -4,5 +4,6 @@ package all
 
 import (
 	_ "github.com/crossdock/crossdock/internal/connector/csvwms"  // kind "csv"
+	_ "github.com/crossdock/crossdock/internal/connector/ediwms"  // kind "edi"
 	_ "github.com/crossdock/crossdock/internal/connector/restwms" // kind "rest"
 )
