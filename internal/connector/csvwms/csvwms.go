@@ -60,18 +60,16 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/crossdock/crossdock/internal/connector"
+	"github.com/crossdock/crossdock/internal/connector/filefeed"
 	"github.com/crossdock/crossdock/internal/csvfile"
 	"github.com/crossdock/crossdock/internal/filedrop"
 	"github.com/crossdock/crossdock/internal/order"
@@ -131,25 +129,10 @@ type Config struct {
 
 // Conn is the CSV connector. It is safe for concurrent use.
 type Conn struct {
-	drop                     filedrop.Drop
-	out, in, archive, errDir string
-	profile                  csvfile.Profile
-	stableAfter              time.Duration
-	now                      func() time.Time
-
-	mu        sync.Mutex
-	dirsReady bool
-	prev      map[string]stamp // in/ listing of the previous call
-	delivered map[string]bool  // shipment files whose events this process returned
-	// archiveMax is the greatest shipment file name in archive/ (known once
-	// archiveKnown); archive/ is listed only when a cursor is before it.
-	archiveKnown bool
-	archiveMax   string
-}
-
-type stamp struct {
-	size int64
-	mod  time.Time
+	feed    *filefeed.Feed
+	drop    filedrop.Drop
+	out     string
+	profile csvfile.Profile
 }
 
 var _ connector.WMS = (*Conn)(nil)
@@ -164,28 +147,16 @@ func New(cfg Config) (*Conn, error) {
 }
 
 func newConn(cfg Config) (*Conn, error) {
-	if cfg.Drop == nil {
-		return nil, errors.New("csvwms: a drop is required")
+	feed, err := filefeed.New(filefeed.Options{
+		Name: "csvwms", Drop: cfg.Drop,
+		Out: cfg.Out, In: cfg.In, Archive: cfg.Archive, Error: cfg.Error,
+		StableAfter: cfg.StableAfter, StableSet: cfg.stableSet, NoStableWait: cfg.NoStableWait,
+		Now: cfg.Now, FeedFile: func(name string) bool { return isKind(name, shipmentPrefix) },
+	})
+	if err != nil {
+		return nil, err
 	}
-	c := &Conn{drop: cfg.Drop, now: cfg.Now, prev: map[string]stamp{}, delivered: map[string]bool{}}
-	var err error
-	for _, f := range []struct {
-		name, v, def string
-		dst          *string
-	}{
-		{"out", cfg.Out, DefaultOut, &c.out}, {"in", cfg.In, DefaultIn, &c.in},
-		{"archive", cfg.Archive, DefaultArchive, &c.archive}, {"error", cfg.Error, DefaultError, &c.errDir},
-	} {
-		if *f.dst, err = checkFolder(f.name, cmp.Or(f.v, f.def)); err != nil {
-			return nil, err
-		}
-	}
-	folders := []string{c.out, c.in, c.archive, c.errDir}
-	for i, a := range folders {
-		if slices.Contains(folders[i+1:], a) {
-			return nil, fmt.Errorf("csvwms: folders out, in, archive and error must differ (%q used twice)", a)
-		}
-	}
+	c := &Conn{feed: feed, drop: cfg.Drop, out: feed.Out()}
 	c.profile = cfg.Profile
 	def := DefaultProfile()
 	if len(c.profile.Orders) == 0 {
@@ -206,50 +177,16 @@ func newConn(cfg Config) (*Conn, error) {
 			return nil, fmt.Errorf("csvwms: profile: %w", err)
 		}
 	}
-	switch {
-	case cfg.NoStableWait:
-		c.stableAfter = 0
-	case cfg.stableSet:
-		c.stableAfter = cfg.StableAfter
-	default:
-		c.stableAfter = cmp.Or(cfg.StableAfter, DefaultStableAfter)
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
 	return c, nil
 }
 
 // Close closes the drop.
-func (c *Conn) Close() error { return c.drop.Close() }
+func (c *Conn) Close() error { return c.feed.Close() }
 
-func (c *Conn) ensureDirs(ctx context.Context) error {
-	c.mu.Lock()
-	ready := c.dirsReady
-	c.mu.Unlock()
-	if ready {
-		return nil
-	}
-	for _, d := range []string{c.out, c.in, c.archive, c.errDir} {
-		if err := c.drop.MkdirAll(ctx, d); err != nil {
-			return fmt.Errorf("csvwms: %w", err)
-		}
-	}
-	c.mu.Lock()
-	c.dirsReady = true
-	c.mu.Unlock()
-	return nil
-}
+func (c *Conn) ensureDirs(ctx context.Context) error { return c.feed.EnsureDirs(ctx) }
 
 // fail wraps a drop error; a failure makes the next call re-create folders.
-func (c *Conn) fail(err error) error {
-	if filedrop.IsRetryable(err) {
-		c.mu.Lock()
-		c.dirsReady = false
-		c.mu.Unlock()
-	}
-	return fmt.Errorf("csvwms: %w", err)
-}
+func (c *Conn) fail(err error) error { return c.feed.Fail(err) }
 
 func refName(prefix, ref string) (string, error) {
 	if ref == "" || strings.HasPrefix(ref, ".") || strings.ContainsFunc(ref, func(r rune) bool {
@@ -278,7 +215,7 @@ func (c *Conn) SubmitOrder(ctx context.Context, o *order.WarehouseOrder) (connec
 		return connector.SubmitResult{}, err
 	}
 	res := connector.SubmitResult{WMSOrderID: name}
-	for _, dir := range []string{c.out, c.archive} {
+	for _, dir := range []string{c.out, c.feed.Archive()} {
 		old, err := c.drop.Read(ctx, path.Join(dir, name))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -359,162 +296,20 @@ func isKind(name, prefix string) bool {
 	return !filedrop.Ignored(name) && strings.HasPrefix(name, prefix) && strings.HasSuffix(strings.ToLower(name), csvExt)
 }
 
-// listIn lists in/, records the stamps for the stability check and returns
-// the files of the given kind with whether each is stable.
-func (c *Conn) listIn(ctx context.Context, prefix string) ([]filedrop.FileInfo, map[string]bool, error) {
-	ents, err := c.drop.List(ctx, c.in)
-	if err != nil {
-		return nil, nil, c.fail(err)
-	}
-	now := c.now()
-	stable := map[string]bool{}
-	var files []filedrop.FileInfo
-	c.mu.Lock()
-	cur := make(map[string]stamp, len(ents))
-	for _, e := range ents {
-		if e.IsDir || filedrop.Ignored(e.Name) {
-			continue
-		}
-		st := stamp{e.Size, e.ModTime}
-		cur[e.Name] = st
-		if !isKind(e.Name, prefix) {
-			continue
-		}
-		old, seen := c.prev[e.Name]
-		stable[e.Name] = c.stableAfter == 0 || now.Sub(e.ModTime) >= c.stableAfter ||
-			seen && old.size == st.size && old.mod.Equal(st.mod)
-		files = append(files, e)
-	}
-	c.prev = cur
-	c.mu.Unlock()
-	return files, stable, nil
-}
-
-type source struct {
-	fi       filedrop.FileInfo
-	archived bool
-}
-
 // Events returns shipped events from shipment files after cursor (a file
 // name), whole files at a time; see the package documentation.
 func (c *Conn) Events(ctx context.Context, cursor string, limit int) ([]connector.Event, string, error) {
 	if err := c.ensureDirs(ctx); err != nil {
 		return nil, cursor, err
 	}
-	inbox, stable, err := c.listIn(ctx, shipmentPrefix)
+	inbox, stable, err := c.feed.ListIn(ctx, func(name string) bool { return isKind(name, shipmentPrefix) })
 	if err != nil {
 		return nil, cursor, err
 	}
-	slices.SortFunc(inbox, func(a, b filedrop.FileInfo) int { return strings.Compare(a.Name, b.Name) })
-
-	// The hub committed cursor: files at or before it are done.
-	byName := map[string]source{}
-	for _, fi := range inbox {
-		if cursor == "" || fi.Name > cursor {
-			byName[fi.Name] = source{fi: fi}
-			continue
-		}
-		c.mu.Lock()
-		known := c.delivered[fi.Name] || fi.Name == cursor
-		c.mu.Unlock()
-		if known {
-			if _, err := c.moveUnique(ctx, fi, c.archive); err != nil {
-				return nil, cursor, err
-			}
-			c.mu.Lock()
-			delete(c.delivered, fi.Name)
-			c.mu.Unlock()
-			continue
-		}
-		if !stable[fi.Name] {
-			continue
-		}
-		reason := fmt.Sprintf("the file name sorts at or before the committed event cursor %q, so its events cannot be delivered after the cursor; "+
-			"either it was written out of name order, or it was delivered just before a restart. "+
-			"If its shipments are missing in the hub, put it back in %s/ under a name that sorts after the cursor.\n", cursor, c.in)
-		if err := c.quarantine(ctx, fi, reason); err != nil {
-			return nil, cursor, err
-		}
-	}
-
-	// Replays from an older cursor also read archive/.
-	c.mu.Lock()
-	needArchive := !c.archiveKnown || cursor < c.archiveMax
-	c.mu.Unlock()
-	if needArchive {
-		ents, err := c.drop.List(ctx, c.archive)
-		if err != nil {
-			return nil, cursor, c.fail(err)
-		}
-		maxName := ""
-		for _, e := range ents {
-			if e.IsDir || !isKind(e.Name, shipmentPrefix) {
-				continue
-			}
-			maxName = max(maxName, e.Name)
-			if _, inInbox := byName[e.Name]; !inInbox && (cursor == "" || e.Name > cursor) {
-				byName[e.Name] = source{fi: e, archived: true}
-			}
-		}
-		c.mu.Lock()
-		c.archiveKnown = true
-		c.archiveMax = max(c.archiveMax, maxName)
-		c.mu.Unlock()
-	}
-	names := make([]string, 0, len(byName))
-	for n := range byName {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-
-	var evs []connector.Event
-	next := cursor
-	for _, n := range names {
-		src := byName[n]
-		if !src.archived && !stable[n] {
-			break // a cursor is a name: nothing after an incomplete file
-		}
-		data, err := c.drop.Read(ctx, src.fi.Path)
-		if errors.Is(err, fs.ErrNotExist) {
-			break // moved by someone since the listing: look again next call
-		}
-		if err != nil {
-			return nil, cursor, c.fail(err)
-		}
-		if !src.archived && int64(len(data)) != src.fi.Size {
-			c.mu.Lock()
-			delete(c.prev, n)
-			c.mu.Unlock()
-			break // still being written
-		}
-		fileEvs, reason := c.shipmentEvents(src.fi, data)
-		if reason != "" {
-			if src.archived {
-				// Delivered once already; a replay skips what no longer reads.
-				next = n
-				continue
-			}
-			if err := c.quarantine(ctx, src.fi, reason); err != nil {
-				return nil, cursor, err
-			}
-			next = n
-			continue
-		}
-		if limit > 0 && len(evs) > 0 && len(evs)+len(fileEvs) > limit {
-			break
-		}
-		evs = append(evs, fileEvs...)
-		next = n
-		if !src.archived {
-			c.mu.Lock()
-			c.delivered[n] = true
-			c.mu.Unlock()
-		}
-		if limit > 0 && len(evs) >= limit {
-			break
-		}
-	}
-	return evs, next, nil
+	return c.feed.Events(ctx, cursor, limit, inbox, stable, func(fi filedrop.FileInfo, data []byte) filefeed.Decoded {
+		evs, reason := c.shipmentEvents(fi, data)
+		return filefeed.Decoded{Events: evs, Reason: reason}
+	})
 }
 
 // shipmentEvents parses a shipment file; a non-empty reason rejects it.
@@ -550,81 +345,29 @@ func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 	if err := c.ensureDirs(ctx); err != nil {
 		return connector.StockSnapshot{}, err
 	}
-	files, stable, err := c.listIn(ctx, inventoryPrefix)
+	files, stable, err := c.feed.ListIn(ctx, func(name string) bool { return isKind(name, inventoryPrefix) })
 	if err != nil {
 		return connector.StockSnapshot{}, err
 	}
-	files = slices.DeleteFunc(files, func(f filedrop.FileInfo) bool { return !stable[f.Name] })
-	slices.SortFunc(files, func(a, b filedrop.FileInfo) int { // newest first
-		return cmp.Or(b.ModTime.Compare(a.ModTime), strings.Compare(b.Name, a.Name))
-	})
-	for i, fi := range files {
-		data, err := c.drop.Read(ctx, fi.Path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return connector.StockSnapshot{}, c.fail(err)
-		}
-		snap, rowErrs, err := csvfile.ReadStock(bytes.NewReader(data), c.profile)
-		reason := ""
+	var snap connector.StockSnapshot
+	fi, ok, err := c.feed.Latest(ctx, files, stable, func(_ filedrop.FileInfo, data []byte) (string, error) {
+		s, rowErrs, err := csvfile.ReadStock(bytes.NewReader(data), c.profile)
 		switch {
 		case err != nil:
-			reason = err.Error() + "\n"
+			return err.Error() + "\n", nil
 		case len(rowErrs) > 0:
-			reason = csvfile.FormatRowErrors(rowErrs)
+			return csvfile.FormatRowErrors(rowErrs), nil
 		}
-		if reason != "" {
-			if err := c.quarantine(ctx, fi, reason); err != nil {
-				return connector.StockSnapshot{}, err
-			}
-			continue
-		}
-		for _, old := range files[i+1:] {
-			if _, err := c.moveUnique(ctx, old, c.archive); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return connector.StockSnapshot{}, err
-			}
-		}
-		snap.AsOf = fi.ModTime.UTC()
-		snap.Full = true
-		return snap, nil
-	}
-	return connector.StockSnapshot{}, fmt.Errorf("csvwms: no readable %s*.csv stock file in %s/ yet", inventoryPrefix, c.in)
-}
-
-// quarantine moves fi to error/ and writes "<name>.reason.txt" next to it.
-func (c *Conn) quarantine(ctx context.Context, fi filedrop.FileInfo, reason string) error {
-	data, _ := c.drop.Read(ctx, fi.Path)
-	sum := sha256.Sum256(data)
-	dst, err := c.moveUnique(ctx, fi, c.errDir)
+		snap = s
+		return "", nil
+	})
 	if err != nil {
-		return err
+		return connector.StockSnapshot{}, err
 	}
-	text := fmt.Sprintf("file: %s\nsha256: %s\nfailed_at: %s\nerrors:\n%s",
-		fi.Path, hex.EncodeToString(sum[:]), c.now().UTC().Format(time.RFC3339), reason)
-	if err := c.drop.WriteAtomic(ctx, c.errDir, path.Base(dst)+".reason.txt", []byte(text)); err != nil {
-		return c.fail(err)
+	if !ok {
+		return connector.StockSnapshot{}, fmt.Errorf("csvwms: no readable %s*.csv stock file in %s/ yet", inventoryPrefix, c.feed.In())
 	}
-	return nil
-}
-
-// moveUnique moves fi into dir under its name or, when taken, as
-// "<stem>.<UTC time><ext>".
-func (c *Conn) moveUnique(ctx context.Context, fi filedrop.FileInfo, dir string) (string, error) {
-	dst := path.Join(dir, fi.Name)
-	err := c.drop.Move(ctx, fi.Path, dst)
-	if errors.Is(err, fs.ErrExist) {
-		ext := path.Ext(fi.Name)
-		dst = path.Join(dir, fmt.Sprintf("%s.%s%s", strings.TrimSuffix(fi.Name, ext), c.now().UTC().Format("20060102T150405.000000000Z"), ext))
-		err = c.drop.Move(ctx, fi.Path, dst)
-	}
-	if err != nil {
-		return "", c.fail(err)
-	}
-	if dir == c.archive && isKind(path.Base(dst), shipmentPrefix) {
-		c.mu.Lock()
-		c.archiveMax = max(c.archiveMax, path.Base(dst))
-		c.mu.Unlock()
-	}
-	return dst, nil
+	snap.AsOf = fi.ModTime.UTC()
+	snap.Full = true
+	return snap, nil
 }

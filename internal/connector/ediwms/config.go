@@ -5,28 +5,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
-	"slices"
 	"strings"
-	"time"
-
-	"golang.org/x/crypto/ssh"
 
 	"github.com/crossdock/crossdock/internal/connector"
-	"github.com/crossdock/crossdock/internal/filedrop"
+	"github.com/crossdock/crossdock/internal/connector/filefeed"
 )
 
 // Default folder names, relative to the drop root.
 const (
-	DefaultOut     = "to_wms"
-	DefaultIn      = "from_wms"
-	DefaultArchive = "archive"
-	DefaultError   = "error"
+	DefaultOut     = filefeed.DefaultOut
+	DefaultIn      = filefeed.DefaultIn
+	DefaultArchive = filefeed.DefaultArchive
+	DefaultError   = filefeed.DefaultError
 )
 
 // DefaultStableAfter is how old (by mtime) a file must be before it is read
 // when it has not yet been seen unchanged in two listings.
-const DefaultStableAfter = time.Minute
+const DefaultStableAfter = filefeed.DefaultStableAfter
 
 // Tracking locations for Profile.TrackingIn.
 const (
@@ -124,11 +119,6 @@ func (p Profile) isaVersion() string {
 	return "00401"
 }
 
-var transportKeys = map[string][]string{
-	"local": {"dir"},
-	"sftp":  {"address", "user", "password", "private_key", "host_key", "insecure_ignore_host_key"},
-}
-
 // NewFromMap builds a connector from a decoded configuration block (see the
 // package documentation for the keys). Every configuration error is
 // connector.Permanent. For SFTP it does not connect: the first call does.
@@ -141,64 +131,11 @@ func NewFromMap(m map[string]any) (*Conn, error) {
 }
 
 func newFromMap(m map[string]any) (*Conn, error) {
-	str := func(k string) (string, error) {
-		v, ok := m[k]
-		if !ok {
-			return "", nil
-		}
-		s, ok := v.(string)
-		if !ok {
-			return "", fmt.Errorf("ediwms: %s must be a string, not %T", k, v)
-		}
-		return s, nil
-	}
-	transport, err := str("transport")
+	mc, err := filefeed.ParseMap("ediwms", m, "profile")
 	if err != nil {
 		return nil, err
 	}
-	own, ok := transportKeys[transport]
-	if !ok {
-		return nil, fmt.Errorf("ediwms: transport must be \"local\" or \"sftp\", not %q", transport)
-	}
-	common := []string{"transport", "out", "in", "archive", "error", "profile", "stable_after"}
-	var unknown []string
-	for k := range m {
-		if !slices.Contains(common, k) && !slices.Contains(own, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		return nil, fmt.Errorf("ediwms: unknown configuration keys for transport %q: %s", transport, strings.Join(unknown, ", "))
-	}
-
-	var cfg Config
-	for _, f := range []struct {
-		key string
-		dst *string
-	}{{"out", &cfg.Out}, {"in", &cfg.In}, {"archive", &cfg.Archive}, {"error", &cfg.Error}} {
-		if *f.dst, err = str(f.key); err != nil {
-			return nil, err
-		}
-	}
-	if v, ok := m["stable_after"]; ok {
-		switch d := v.(type) {
-		case string:
-			p, err := time.ParseDuration(d)
-			if err != nil {
-				return nil, fmt.Errorf("ediwms: stable_after: %w", err)
-			}
-			cfg.StableAfter = p
-		case time.Duration:
-			cfg.StableAfter = d
-		default:
-			return nil, fmt.Errorf("ediwms: stable_after must be a duration string such as \"30s\", not %T", v)
-		}
-		if cfg.StableAfter < 0 {
-			return nil, fmt.Errorf("ediwms: stable_after must not be negative")
-		}
-		cfg.stableSet = true
-	}
+	cfg := Config{Out: mc.Out, In: mc.In, Archive: mc.Archive, Error: mc.Error, StableAfter: mc.StableAfter, stableSet: mc.StableSet}
 	v, ok := m["profile"]
 	if !ok {
 		return nil, errors.New("ediwms: profile is required (at least sender_id and receiver_id)")
@@ -206,63 +143,8 @@ func newFromMap(m map[string]any) (*Conn, error) {
 	if cfg.Profile, err = decodeProfile(v); err != nil {
 		return nil, err
 	}
-
-	switch transport {
-	case "local":
-		dir, err := str("dir")
-		if err != nil {
-			return nil, err
-		}
-		if dir == "" {
-			return nil, errors.New("ediwms: dir is required for transport local")
-		}
-		d, err := filedrop.NewLocal(dir)
-		if err != nil {
-			return nil, fmt.Errorf("ediwms: %w", err)
-		}
-		cfg.Drop = d
-	case "sftp":
-		var sc filedrop.SFTPConfig
-		if sc.Addr, err = str("address"); err != nil {
-			return nil, err
-		}
-		if sc.User, err = str("user"); err != nil {
-			return nil, err
-		}
-		if sc.Password, err = str("password"); err != nil {
-			return nil, err
-		}
-		key, err := str("private_key")
-		if err != nil {
-			return nil, err
-		}
-		sc.PrivateKey = []byte(key)
-		hk, err := str("host_key")
-		if err != nil {
-			return nil, err
-		}
-		if hk != "" {
-			pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(hk))
-			if err != nil {
-				return nil, fmt.Errorf("ediwms: host_key must be in authorized_keys form (\"ssh-ed25519 AAAA…\"): %w", err)
-			}
-			sc.HostKey = pk
-		}
-		if v, ok := m["insecure_ignore_host_key"]; ok {
-			b, ok := v.(bool)
-			if !ok {
-				return nil, fmt.Errorf("ediwms: insecure_ignore_host_key must be a boolean, not %T", v)
-			}
-			if b && hk != "" {
-				return nil, errors.New("ediwms: host_key and insecure_ignore_host_key are exclusive")
-			}
-			sc.InsecureIgnoreHostKey = b
-		}
-		d, err := filedrop.NewSFTP(sc)
-		if err != nil {
-			return nil, fmt.Errorf("ediwms: %w", err)
-		}
-		cfg.Drop = d
+	if cfg.Drop, err = mc.OpenDrop(); err != nil {
+		return nil, err
 	}
 	c, err := newConn(cfg)
 	if err != nil {
@@ -289,12 +171,4 @@ func decodeProfile(v any) (Profile, error) {
 		return p, fmt.Errorf("ediwms: profile: %w", err)
 	}
 	return p, nil
-}
-
-func checkFolder(name, v string) (string, error) {
-	c := path.Clean(v)
-	if strings.HasPrefix(c, "/") || c == "." || c == ".." || strings.HasPrefix(c, "../") {
-		return "", fmt.Errorf("ediwms: folder %s %q must be a relative path inside the drop", name, v)
-	}
-	return c, nil
 }

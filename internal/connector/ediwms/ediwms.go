@@ -60,8 +60,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -73,6 +71,7 @@ import (
 	"time"
 
 	"github.com/crossdock/crossdock/internal/connector"
+	"github.com/crossdock/crossdock/internal/connector/filefeed"
 	"github.com/crossdock/crossdock/internal/filedrop"
 	"github.com/crossdock/crossdock/internal/order"
 	"github.com/crossdock/crossdock/internal/x12"
@@ -131,28 +130,17 @@ type Config struct {
 
 // Conn is the X12 connector. It is safe for concurrent use.
 type Conn struct {
-	drop                     filedrop.Drop
-	out, in, archive, errDir string
-	profile                  Profile
-	partner                  string
-	delims                   x12.Delimiters
-	stableAfter              time.Duration
-	numbers                  x12.ControlNumbers
-	pending                  *x12.Pending997s
-	now                      func() time.Time
+	feed    *filefeed.Feed
+	drop    filedrop.Drop
+	out     string
+	profile Profile
+	partner string
+	delims  x12.Delimiters
+	numbers x12.ControlNumbers
+	pending *x12.Pending997s
 
-	mu           sync.Mutex
-	dirsReady    bool
-	prev         map[string]stamp
-	delivered    map[string]bool
-	archiveKnown bool
-	archiveMax   string
-	acked        map[string]bool // inbound files whose 997 is written
-}
-
-type stamp struct {
-	size int64
-	mod  time.Time
+	mu    sync.Mutex
+	acked map[string]bool // inbound files whose 997 is written
 }
 
 var _ connector.WMS = (*Conn)(nil)
@@ -167,44 +155,21 @@ func New(cfg Config) (*Conn, error) {
 }
 
 func newConn(cfg Config) (*Conn, error) {
-	if cfg.Drop == nil {
-		return nil, errors.New("ediwms: a drop is required")
+	feed, err := filefeed.New(filefeed.Options{
+		Name: "ediwms", Drop: cfg.Drop,
+		Out: cfg.Out, In: cfg.In, Archive: cfg.Archive, Error: cfg.Error,
+		StableAfter: cfg.StableAfter, StableSet: cfg.stableSet, NoStableWait: cfg.NoStableWait,
+		Now: cfg.Now, FeedFile: func(name string) bool { return isKind(name, shipPrefix) },
+	})
+	if err != nil {
+		return nil, err
 	}
-	c := &Conn{drop: cfg.Drop, now: cfg.Now, prev: map[string]stamp{}, delivered: map[string]bool{},
+	c := &Conn{feed: feed, drop: cfg.Drop, out: feed.Out(),
 		acked: map[string]bool{}, numbers: cfg.Numbers, pending: cfg.Pending, delims: x12.DefaultDelimiters}
-	var err error
-	for _, f := range []struct {
-		name, v, def string
-		dst          *string
-	}{
-		{"out", cfg.Out, DefaultOut, &c.out}, {"in", cfg.In, DefaultIn, &c.in},
-		{"archive", cfg.Archive, DefaultArchive, &c.archive}, {"error", cfg.Error, DefaultError, &c.errDir},
-	} {
-		if *f.dst, err = checkFolder(f.name, cmp.Or(f.v, f.def)); err != nil {
-			return nil, err
-		}
-	}
-	folders := []string{c.out, c.in, c.archive, c.errDir}
-	for i, a := range folders {
-		if slices.Contains(folders[i+1:], a) {
-			return nil, fmt.Errorf("ediwms: folders out, in, archive and error must differ (%q used twice)", a)
-		}
-	}
 	if c.profile, err = cfg.Profile.withDefaults(); err != nil {
 		return nil, err
 	}
 	c.partner = c.profile.ReceiverQualifier + ":" + c.profile.ReceiverID
-	switch {
-	case cfg.NoStableWait:
-		c.stableAfter = 0
-	case cfg.stableSet:
-		c.stableAfter = cfg.StableAfter
-	default:
-		c.stableAfter = cmp.Or(cfg.StableAfter, DefaultStableAfter)
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
 	if c.numbers == nil {
 		c.numbers = &x12.MemoryControlNumbers{}
 	}
@@ -222,34 +187,13 @@ func (c *Conn) Pending() *x12.Pending997s { return c.pending }
 func (c *Conn) Partner() string { return c.partner }
 
 // Close closes the drop.
-func (c *Conn) Close() error { return c.drop.Close() }
+func (c *Conn) Close() error { return c.feed.Close() }
 
-func (c *Conn) ensureDirs(ctx context.Context) error {
-	c.mu.Lock()
-	ready := c.dirsReady
-	c.mu.Unlock()
-	if ready {
-		return nil
-	}
-	for _, d := range []string{c.out, c.in, c.archive, c.errDir} {
-		if err := c.drop.MkdirAll(ctx, d); err != nil {
-			return fmt.Errorf("ediwms: %w", err)
-		}
-	}
-	c.mu.Lock()
-	c.dirsReady = true
-	c.mu.Unlock()
-	return nil
-}
+func (c *Conn) ensureDirs(ctx context.Context) error { return c.feed.EnsureDirs(ctx) }
 
-func (c *Conn) fail(err error) error {
-	if filedrop.IsRetryable(err) {
-		c.mu.Lock()
-		c.dirsReady = false
-		c.mu.Unlock()
-	}
-	return fmt.Errorf("ediwms: %w", err)
-}
+func (c *Conn) fail(err error) error { return c.feed.Fail(err) }
+
+func (c *Conn) now() time.Time { return c.feed.Now() }
 
 func refName(prefix, ref string) (string, error) {
 	if ref == "" || strings.HasPrefix(ref, ".") || strings.ContainsFunc(ref, func(r rune) bool {
@@ -339,7 +283,7 @@ func (c *Conn) write(ctx context.Context, name string, ic *x12.Interchange) erro
 
 // readSent reads our earlier file name from out/ or archive/ (nil if none).
 func (c *Conn) readSent(ctx context.Context, name string) (string, []byte, error) {
-	for _, dir := range []string{c.out, c.archive} {
+	for _, dir := range []string{c.out, c.feed.Archive()} {
 		data, err := c.drop.Read(ctx, path.Join(dir, name))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -464,50 +408,13 @@ func isKind(name, prefix string) bool {
 	return !filedrop.Ignored(name) && strings.HasPrefix(name, prefix)
 }
 
-// listIn lists in/, records the stamps for the stability check and returns
-// the files with one of the prefixes and whether each is stable.
-func (c *Conn) listIn(ctx context.Context, prefixes ...string) ([]filedrop.FileInfo, map[string]bool, error) {
-	ents, err := c.drop.List(ctx, c.in)
-	if err != nil {
-		return nil, nil, c.fail(err)
-	}
-	now := c.now()
-	stable := map[string]bool{}
-	var files []filedrop.FileInfo
-	c.mu.Lock()
-	cur := make(map[string]stamp, len(ents))
-	for _, e := range ents {
-		if e.IsDir || filedrop.Ignored(e.Name) {
-			continue
-		}
-		st := stamp{e.Size, e.ModTime}
-		cur[e.Name] = st
-		if !slices.ContainsFunc(prefixes, func(p string) bool { return isKind(e.Name, p) }) {
-			continue
-		}
-		old, seen := c.prev[e.Name]
-		stable[e.Name] = c.stableAfter == 0 || now.Sub(e.ModTime) >= c.stableAfter ||
-			seen && old.size == st.size && old.mod.Equal(st.mod)
-		files = append(files, e)
-	}
-	// Keep stamps of files listed by another kind's call.
-	c.prev = cur
-	c.mu.Unlock()
-	return files, stable, nil
-}
-
-type source struct {
-	fi       filedrop.FileInfo
-	archived bool
-}
-
 // Events reads the partner's 997s, then returns shipped events from 945
 // files after cursor (a file name), whole files at a time.
 func (c *Conn) Events(ctx context.Context, cursor string, limit int) ([]connector.Event, string, error) {
 	if err := c.ensureDirs(ctx); err != nil {
 		return nil, cursor, err
 	}
-	all, stable, err := c.listIn(ctx, shipPrefix, ackPrefix)
+	all, stable, err := c.feed.ListIn(ctx, func(name string) bool { return isKind(name, shipPrefix) || isKind(name, ackPrefix) })
 	if err != nil {
 		return nil, cursor, err
 	}
@@ -524,119 +431,11 @@ func (c *Conn) Events(ctx context.Context, cursor string, limit int) ([]connecto
 		}
 		inbox = append(inbox, fi)
 	}
-
-	byName := map[string]source{}
-	for _, fi := range inbox {
-		if cursor == "" || fi.Name > cursor {
-			byName[fi.Name] = source{fi: fi}
-			continue
-		}
-		c.mu.Lock()
-		known := c.delivered[fi.Name] || fi.Name == cursor
-		c.mu.Unlock()
-		if known {
-			if _, err := c.moveUnique(ctx, fi, c.archive); err != nil {
-				return nil, cursor, err
-			}
-			c.mu.Lock()
-			delete(c.delivered, fi.Name)
-			c.mu.Unlock()
-			continue
-		}
-		if !stable[fi.Name] {
-			continue
-		}
-		reason := fmt.Sprintf("the file name sorts at or before the committed event cursor %q, so its events cannot be delivered after the cursor; "+
-			"either it was written out of name order, or it was delivered just before a restart. "+
-			"If its shipments are missing in the hub, put it back in %s/ under a name that sorts after the cursor.\n", cursor, c.in)
-		if err := c.quarantine(ctx, fi, reason); err != nil {
-			return nil, cursor, err
-		}
-	}
-
-	c.mu.Lock()
-	needArchive := !c.archiveKnown || cursor < c.archiveMax
-	c.mu.Unlock()
-	if needArchive {
-		ents, err := c.drop.List(ctx, c.archive)
-		if err != nil {
-			return nil, cursor, c.fail(err)
-		}
-		maxName := ""
-		for _, e := range ents {
-			if e.IsDir || !isKind(e.Name, shipPrefix) {
-				continue
-			}
-			maxName = max(maxName, e.Name)
-			if _, inInbox := byName[e.Name]; !inInbox && (cursor == "" || e.Name > cursor) {
-				byName[e.Name] = source{fi: e, archived: true}
-			}
-		}
-		c.mu.Lock()
-		c.archiveKnown = true
-		c.archiveMax = max(c.archiveMax, maxName)
-		c.mu.Unlock()
-	}
-	names := make([]string, 0, len(byName))
-	for n := range byName {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-
-	var evs []connector.Event
-	next := cursor
-	for _, n := range names {
-		src := byName[n]
-		if !src.archived && !stable[n] {
-			break
-		}
-		data, err := c.drop.Read(ctx, src.fi.Path)
-		if errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-		if err != nil {
-			return nil, cursor, c.fail(err)
-		}
-		if !src.archived && int64(len(data)) != src.fi.Size {
-			c.mu.Lock()
-			delete(c.prev, n)
-			c.mu.Unlock()
-			break
-		}
-		ics, fileEvs, reason := c.shipmentEvents(src.fi, data)
-		if reason != "" {
-			if !src.archived {
-				// Groups that parsed are acknowledged even when they do not map.
-				if err := c.ack(ctx, src.fi, ics); err != nil {
-					return nil, cursor, err
-				}
-				if err := c.quarantine(ctx, src.fi, reason); err != nil {
-					return nil, cursor, err
-				}
-			}
-			next = n
-			continue
-		}
-		if limit > 0 && len(evs) > 0 && len(evs)+len(fileEvs) > limit {
-			break
-		}
-		if !src.archived {
-			if err := c.ack(ctx, src.fi, ics); err != nil {
-				return nil, cursor, err
-			}
-		}
-		evs = append(evs, fileEvs...)
-		next = n
-		if !src.archived {
-			c.mu.Lock()
-			c.delivered[n] = true
-			c.mu.Unlock()
-		}
-		if limit > 0 && len(evs) >= limit {
-			break
-		}
-	}
-	return evs, next, nil
+	return c.feed.Events(ctx, cursor, limit, inbox, stable, func(fi filedrop.FileInfo, data []byte) filefeed.Decoded {
+		ics, evs, reason := c.shipmentEvents(fi, data)
+		// Groups that parsed are acknowledged even when they do not map.
+		return filefeed.Decoded{Events: evs, Reason: reason, Take: func(ctx context.Context) error { return c.ack(ctx, fi, ics) }}
+	})
 }
 
 // readAcks applies a partner 997 file to Pending997s and archives it; a file
@@ -651,10 +450,10 @@ func (c *Conn) readAcks(ctx context.Context, fi filedrop.FileInfo) error {
 	}
 	ics, _, err := x12.Parse(bytes.NewReader(data))
 	if err != nil {
-		return c.quarantine(ctx, fi, "997 file does not parse: "+err.Error()+"\n")
+		return c.feed.Quarantine(ctx, fi, "997 file does not parse: "+err.Error()+"\n")
 	}
 	c.applyAcks(ics)
-	_, err = c.moveUnique(ctx, fi, c.archive)
+	_, err = c.feed.MoveUnique(ctx, fi, c.feed.Archive())
 	return err
 }
 
@@ -1025,22 +824,12 @@ func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 	if err := c.ensureDirs(ctx); err != nil {
 		return connector.StockSnapshot{}, err
 	}
-	files, stable, err := c.listIn(ctx, stockPrefix)
+	files, stable, err := c.feed.ListIn(ctx, func(name string) bool { return isKind(name, stockPrefix) })
 	if err != nil {
 		return connector.StockSnapshot{}, err
 	}
-	files = slices.DeleteFunc(files, func(f filedrop.FileInfo) bool { return !stable[f.Name] })
-	slices.SortFunc(files, func(a, b filedrop.FileInfo) int {
-		return cmp.Or(b.ModTime.Compare(a.ModTime), strings.Compare(b.Name, a.Name))
-	})
-	for i, fi := range files {
-		data, err := c.drop.Read(ctx, fi.Path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return connector.StockSnapshot{}, c.fail(err)
-		}
+	var items []connector.StockItem
+	fi, ok, err := c.feed.Latest(ctx, files, stable, func(fi filedrop.FileInfo, data []byte) (string, error) {
 		ics, _, err := x12.Parse(bytes.NewReader(data))
 		var sets []*x12.TransactionSet
 		for _, ic := range ics {
@@ -1052,66 +841,23 @@ func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 				}
 			}
 		}
-		reason := ""
 		switch {
 		case err != nil:
-			reason = "does not parse as X12: " + err.Error() + "\n"
+			return "does not parse as X12: " + err.Error() + "\n", nil
 		case len(sets) == 0:
-			reason = "no 846 transaction set in the file\n"
-		}
-		if reason != "" {
-			if err := c.quarantine(ctx, fi, reason); err != nil {
-				return connector.StockSnapshot{}, err
-			}
-			continue
+			return "no 846 transaction set in the file\n", nil
 		}
 		if err := c.ack(ctx, fi, ics); err != nil {
-			return connector.StockSnapshot{}, err
+			return "", err
 		}
-		items, _ := Read846(sets)
-		for _, old := range files[i+1:] {
-			if _, err := c.moveUnique(ctx, old, c.archive); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return connector.StockSnapshot{}, err
-			}
-		}
-		return connector.StockSnapshot{AsOf: fi.ModTime.UTC(), Full: true, Items: items}, nil
-	}
-	return connector.StockSnapshot{}, fmt.Errorf("ediwms: no readable %s* stock file in %s/ yet", stockPrefix, c.in)
-}
-
-// quarantine moves fi to error/ and writes "<name>.reason.txt" next to it.
-func (c *Conn) quarantine(ctx context.Context, fi filedrop.FileInfo, reason string) error {
-	data, _ := c.drop.Read(ctx, fi.Path)
-	sum := sha256.Sum256(data)
-	dst, err := c.moveUnique(ctx, fi, c.errDir)
+		items, _ = Read846(sets)
+		return "", nil
+	})
 	if err != nil {
-		return err
+		return connector.StockSnapshot{}, err
 	}
-	text := fmt.Sprintf("file: %s\nsha256: %s\nfailed_at: %s\nerrors:\n%s",
-		fi.Path, hex.EncodeToString(sum[:]), c.now().UTC().Format(time.RFC3339), reason)
-	if err := c.drop.WriteAtomic(ctx, c.errDir, path.Base(dst)+".reason.txt", []byte(text)); err != nil {
-		return c.fail(err)
+	if !ok {
+		return connector.StockSnapshot{}, fmt.Errorf("ediwms: no readable %s* stock file in %s/ yet", stockPrefix, c.feed.In())
 	}
-	return nil
-}
-
-// moveUnique moves fi into dir under its name or, when taken, as
-// "<stem>.<UTC time><ext>".
-func (c *Conn) moveUnique(ctx context.Context, fi filedrop.FileInfo, dir string) (string, error) {
-	dst := path.Join(dir, fi.Name)
-	err := c.drop.Move(ctx, fi.Path, dst)
-	if errors.Is(err, fs.ErrExist) {
-		ext := path.Ext(fi.Name)
-		dst = path.Join(dir, fmt.Sprintf("%s.%s%s", strings.TrimSuffix(fi.Name, ext), c.now().UTC().Format("20060102T150405.000000000Z"), ext))
-		err = c.drop.Move(ctx, fi.Path, dst)
-	}
-	if err != nil {
-		return "", c.fail(err)
-	}
-	if dir == c.archive && isKind(path.Base(dst), shipPrefix) {
-		c.mu.Lock()
-		c.archiveMax = max(c.archiveMax, path.Base(dst))
-		c.mu.Unlock()
-	}
-	return dst, nil
+	return connector.StockSnapshot{AsOf: fi.ModTime.UTC(), Full: true, Items: items}, nil
 }
