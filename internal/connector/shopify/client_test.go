@@ -421,8 +421,11 @@ func TestConcurrentCallersOfUnmeasuredOperations(t *testing.T) {
 	const callers = 24
 	runConcurrently(t, f, callers, "Locations", "ProductVariants")
 	throttled, charged := shop.stats()
-	if throttled > 1 {
-		t.Errorf("server throttled %d requests, want at most the one measuring ProductVariants", throttled)
+	// The guarantee: at most one request per operation not measured yet
+	// (its first, sent on the static estimate) can be throttled; which ones
+	// depends on scheduling.
+	if throttled > 2 {
+		t.Errorf("server throttled %d requests, want at most one per unmeasured operation (2)", throttled)
 	}
 	if want := callers / 2 * (30 + 45); charged != float64(want) {
 		t.Errorf("charged %v points, want %d", charged, want)
