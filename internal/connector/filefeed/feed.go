@@ -411,14 +411,29 @@ func (f *Feed) Quarantine(ctx context.Context, fi filedrop.FileInfo, reason stri
 	return nil
 }
 
+// Superseded is the sub-folder of archive/ that keeps a second file of a
+// name already archived.
+const Superseded = "superseded"
+
 // MoveUnique moves fi into dir under its name or, when taken, as
-// "<stem>.<UTC time><ext>", and returns the new path.
+// "<stem>.<UTC time><ext>" (in archive/, inside Superseded), and returns the
+// new path.
 func (f *Feed) MoveUnique(ctx context.Context, fi filedrop.FileInfo, dir string) (string, error) {
 	dst := path.Join(dir, fi.Name)
 	err := f.drop.Move(ctx, fi.Path, dst)
 	if errors.Is(err, fs.ErrExist) {
+		// The name is taken: keep both. In archive/ the second copy goes to
+		// a sub-folder, which is not part of the feed, so a replay does not
+		// deliver its events again under a new name.
+		into := dir
+		if dir == f.archive {
+			into = path.Join(dir, Superseded)
+			if err := f.drop.MkdirAll(ctx, into); err != nil {
+				return "", f.Fail(err)
+			}
+		}
 		ext := path.Ext(fi.Name)
-		dst = path.Join(dir, fmt.Sprintf("%s.%s%s", strings.TrimSuffix(fi.Name, ext), f.now().UTC().Format("20060102T150405.000000000Z"), ext))
+		dst = path.Join(into, fmt.Sprintf("%s.%s%s", strings.TrimSuffix(fi.Name, ext), f.now().UTC().Format("20060102T150405.000000000Z"), ext))
 		err = f.drop.Move(ctx, fi.Path, dst)
 	}
 	if err != nil {

@@ -151,3 +151,51 @@ func TestEventsTakeAndArchiveOnCommit(t *testing.T) {
 		t.Errorf("taken = %v", taken)
 	}
 }
+
+// TestArchiveCollisionIsNotReplayed: a file archived under a name already in
+// archive/ is kept in archive/superseded/, and a replay from the start does
+// not deliver its events a second time under the new name.
+func TestArchiveCollisionIsNotReplayed(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	root := t.TempDir()
+	drop, err := filedrop.NewLocal(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, err := filefeed.New(filefeed.Options{Name: "test", Drop: drop, NoStableWait: true, FeedFile: func(n string) bool { return strings.HasPrefix(n, "shp_") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := feed.EnsureDirs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	write := func(dir, name string) {
+		if err := drop.WriteAtomic(ctx, dir, name, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(feed.Archive(), "shp_1.csv")
+	write(feed.In(), "shp_1.csv") // the partner sent the same name again
+	fi := filedrop.FileInfo{Name: "shp_1.csv", Path: feed.In() + "/shp_1.csv"}
+	dst, err := feed.MoveUnique(ctx, fi, feed.Archive())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(dst, feed.Archive()+"/"+filefeed.Superseded+"/") {
+		t.Fatalf("second copy archived at %s, want under %s/%s", dst, feed.Archive(), filefeed.Superseded)
+	}
+	ents, err := drop.List(ctx, feed.Archive())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range ents {
+		if !e.IsDir {
+			files = append(files, e.Name)
+		}
+	}
+	if len(files) != 1 || files[0] != "shp_1.csv" {
+		t.Fatalf("archive/ holds %v, want only the first shp_1.csv", files)
+	}
+}
