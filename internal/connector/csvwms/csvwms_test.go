@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,54 +26,6 @@ import (
 	"github.com/crossdock/crossdock/internal/filedrop"
 	"github.com/crossdock/crossdock/internal/order"
 )
-
-// flakyDrop fails every call with a transport error while down.
-type flakyDrop struct {
-	filedrop.Drop
-	down atomic.Bool
-}
-
-func (f *flakyDrop) err() error {
-	if f.down.Load() {
-		return fmt.Errorf("%w: simulated outage", filedrop.ErrNotConnected)
-	}
-	return nil
-}
-
-func (f *flakyDrop) List(ctx context.Context, dir string) ([]filedrop.FileInfo, error) {
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	return f.Drop.List(ctx, dir)
-}
-
-func (f *flakyDrop) Read(ctx context.Context, p string) ([]byte, error) {
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	return f.Drop.Read(ctx, p)
-}
-
-func (f *flakyDrop) WriteAtomic(ctx context.Context, dir, name string, data []byte) error {
-	if err := f.err(); err != nil {
-		return err
-	}
-	return f.Drop.WriteAtomic(ctx, dir, name, data)
-}
-
-func (f *flakyDrop) Move(ctx context.Context, from, to string) error {
-	if err := f.err(); err != nil {
-		return err
-	}
-	return f.Drop.Move(ctx, from, to)
-}
-
-func (f *flakyDrop) MkdirAll(ctx context.Context, dir string) error {
-	if err := f.err(); err != nil {
-		return err
-	}
-	return f.Drop.MkdirAll(ctx, dir)
-}
 
 // fake3PL is the warehouse side: it takes order files from the out folder
 // and, on Settle, answers with shipment and stock files in the in folder.
@@ -94,7 +45,7 @@ type fake3PL struct {
 // env is a connector on a flaky local drop with a fake 3PL behind it.
 type env struct {
 	root  string
-	flaky *flakyDrop
+	flaky *connectortest.FlakyDrop
 	conn  *csvwms.Conn
 	wh    *fake3PL
 }
@@ -106,7 +57,7 @@ func setup(t *testing.T) env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flaky := &flakyDrop{Drop: local}
+	flaky := &connectortest.FlakyDrop{Drop: local}
 	conn, err := csvwms.New(csvwms.Config{Drop: flaky, NoStableWait: true})
 	if err != nil {
 		t.Fatal(err)
@@ -276,7 +227,7 @@ func TestConformance(t *testing.T) {
 			WMS:             e.conn,
 			Settle:          func(*testing.T) { e.wh.settle() },
 			SetStock:        func(_ *testing.T, m map[string]int) { e.wh.setStock(m) },
-			SetDown:         func(_ *testing.T, down bool) { e.flaky.down.Store(down) },
+			SetDown:         func(_ *testing.T, down bool) { e.flaky.SetDown(down) },
 			SetMultiPackage: func(_ *testing.T, r float64) { e.wh.mu.Lock(); e.wh.multi = r; e.wh.mu.Unlock() },
 		}
 	})
