@@ -32,7 +32,12 @@
 //
 // requestedQueryCost is computed statically: scalars and enums 0, objects 1,
 // connections 2 + first×(one node), lists with first first×(one element),
-// 10 per mutation field (payload selections are free). A leaky bucket per
+// 10 per mutation field (payload selections are free). Shopify prices some
+// mutations by their input (productSet from 2025-10); the simulator's model
+// of that is inventorySetQuantities and inventoryAdjustQuantities at 10 + 1
+// per entry of input.quantities / input.changes, so a 250-entry batch
+// requests 260 points. Clients must read the real cost from
+// extensions.cost rather than assume this model. A leaky bucket per
 // shop (Config.BucketSize, Config.RestoreRate, clock Config.Now) is charged
 // the requested cost up front and refunded down to the actual cost, which
 // counts the objects really returned. When requested > currentlyAvailable
@@ -45,11 +50,14 @@
 // Queries: shop, order, orders (query search syntax: updated_at,
 // created_at, processed_at with > >= < <= and quoted or bare timestamps;
 // name, email, id, sku, status, fulfillment_status; sortKey ID, UPDATED_AT,
-// CREATED_AT, PROCESSED_AT, ORDER_NUMBER; reverse), fulfillmentOrder,
+// CREATED_AT, PROCESSED_AT, ORDER_NUMBER; reverse), fulfillment,
+// fulfillmentOrder,
 // fulfillmentOrders, assignedFulfillmentOrders, location, locations,
 // product, products, productVariant, productVariants (query sku:, barcode:,
 // product_id:, id:, title:), inventoryItem, inventoryLevel,
-// fulfillmentService, webhookSubscription, webhookSubscriptions, node, nodes.
+// fulfillmentService, webhookSubscription, webhookSubscriptions, node, nodes,
+// bulkOperation, bulkOperations (newest first; query status:,
+// operation_type:), currentBulkOperation (type QUERY).
 //
 // Mutations (docs/shopify-operations.md is the contract):
 //   - orderCreate: variant lines (or custom lines with title/sku/priceSet),
@@ -80,7 +88,26 @@
 //     carriers get a tracking URL), committed and on_hand decremented when
 //     the order claimed stock, fulfillment order CLOSED when nothing remains,
 //     order displayFulfillmentStatus FULFILLED / PARTIALLY_FULFILLED /
-//     UNFULFILLED. fulfillmentTrackingInfoUpdate replaces tracking.
+//     UNFULFILLED. fulfillmentTrackingInfoUpdate replaces tracking
+//     (numbers/urls/company as in fulfillmentCreate; counted in
+//     Stats.TrackingUpdates).
+//   - fulfillmentOrderReportProgress(id, progressReport: {reasonNotes}):
+//     only on a fulfillment order OPEN or IN_PROGRESS whose request is
+//     ACCEPTED (else FULFILLMENT_ORDER_STATUS_INVALID; unknown id
+//     FULFILLMENT_ORDER_NOT_FOUND); sets status IN_PROGRESS and records the
+//     notes and time (FulfillmentOrderState.ProgressReports).
+//   - fulfillmentEventCreate(fulfillmentEvent: {fulfillmentId, status,
+//     happenedAt (default now), message, address1, city, province, country,
+//     zip, latitude, longitude, estimatedDeliveryAt}): unknown fulfillment
+//     or unparseable time is a userError; appends the event and emits
+//     fulfillment_events/create. Fulfillment.displayStatus is CANCELED for
+//     a cancelled fulfillment, else the status of the event that happened
+//     last (the later-created on a tie; every FulfillmentEventStatus maps
+//     to the FulfillmentDisplayStatus of the same name: IN_TRANSIT,
+//     OUT_FOR_DELIVERY, ATTEMPTED_DELIVERY, DELIVERED, FAILURE, DELAYED,
+//     CARRIER_PICKED_UP, …), else FULFILLED. inTransitAt is the earliest
+//     IN_TRANSIT event's happenedAt, deliveredAt the latest DELIVERED one's,
+//     estimatedDeliveryAt that of the latest event carrying one.
 //   - inventorySetQuantities and inventoryAdjustQuantities with the 2026-04+
 //     rules: @idempotent(key:) required (else a BAD_REQUEST error); the
 //     changeFromQuantity key required on every entry (else an
@@ -91,6 +118,8 @@
 //     IDEMPOTENCY_KEY_PARAMETER_MISMATCH; set: names available/on_hand,
 //     quantities 0..1e9, unique item/location pairs; adjust: ledger document
 //     rules. All-or-nothing.
+//   - bulkOperationRunQuery(query:) (see Bulk queries; groupObjects is
+//     accepted and needs nothing: children always follow their parent).
 //
 // Object fields resolved (beyond these, fields answer "not implemented"):
 //   - Order: id legacyResourceId name number email phone note tags test
@@ -120,7 +149,10 @@
 //   - Fulfillment: id legacyResourceId name status displayStatus createdAt
 //     updatedAt trackingInfo {company number url} fulfillmentLineItems {id
 //     quantity lineItem} fulfillmentOrders order location service
-//     totalQuantity requiresShipping.
+//     totalQuantity requiresShipping inTransitAt deliveredAt
+//     estimatedDeliveryAt events (sortKey HAPPENED_AT (default) or ID,
+//     reverse) {id status happenedAt createdAt message address1 city
+//     province country zip latitude longitude estimatedDeliveryAt}.
 //   - Location: id legacyResourceId name isActive isPrimary
 //     isFulfillmentService fulfillmentService inventoryLevels inventoryLevel
 //     createdAt updatedAt and capability flags. FulfillmentService: id
@@ -144,6 +176,39 @@
 //   - Every payload's fields and userErrors {field message code} as the
 //     schema types them (UserError has no code).
 //
+// # Bulk queries
+//
+// bulkOperationRunQuery validates the inner query against the schema and
+// Shopify's bulk rules (a query without variables, one top-level field, at
+// least one and at most five connections, nested at most two deep); a
+// refused query answers a BulkOperationUserError INVALID "Invalid bulk
+// query: …" and no operation. At most SetBulkQueryLimit operations (default
+// 5, Shopify's limit from 2026-01) may be CREATED or RUNNING at once; beyond
+// it the answer is OPERATION_IN_PROGRESS (limit 1, the message names the
+// running operation) or LIMIT_REACHED. The operation is answered CREATED,
+// then runs in the background under the state's read lock (RUNNING) and
+// ends COMPLETED with objectCount, rootObjectCount, fileSize and url (null
+// when there is no object), or FAILED with errorCode INTERNAL_SERVER_ERROR
+// when a field failed (e.g. one the simulator does not implement) and the
+// objects written so far at partialDataUrl. Connections are unbounded:
+// first, last, after and before are ignored. Every connection node is one
+// JSONL line holding the node's selected fields except its connections; the
+// nodes of a nested connection follow their parent's line with
+// "__parentId" set to the parent node's id, and the nodes of a connection
+// under a top-level object (location(id:) { inventoryLevels … }) carry that
+// object's id. Top-level objects are not lines. Results are served at
+// GET /_sim/bulk/<id>.jsonl on the origin the GraphQL request used, without
+// a token, until Close. Starting a bulk query costs 10 like any mutation;
+// downloading costs nothing. HoldBulkQueries keeps new operations CREATED
+// until released and FailNextBulkQuery(code) ends the next one FAILED with
+// half of its objects, for tests. BulkOperation is also resolved by
+// node(id:) and nodes(ids:).
+//
+// # Large inventories
+//
+// SeedInventory loads items (one product and variant per SKU) with their
+// available quantity at given locations directly, for benchmarks.
+//
 // # Inventory model
 //
 // Every inventory item is stocked at every location. Levels hold available,
@@ -159,7 +224,8 @@
 // …/fulfillment_request_submitted|accepted|rejected,
 // …/cancellation_request_submitted|accepted|rejected, …/moved,
 // …/placed_on_hold, …/hold_released, fulfillment_holds/added|released,
-// fulfillments/create|update and inventory_levels/update (only
+// fulfillments/create|update, fulfillment_events/create and
+// inventory_levels/update (only
 // inventory_item_id, location_id, available, updated_at,
 // admin_graphql_api_id, sent when available changes). Payloads are the
 // REST-style JSON of Shopify's published examples with int64 ids. Headers:
@@ -181,9 +247,12 @@
 //   - GET /_sim/faults returns the fault rates; POST /_sim/faults with any
 //     of {"http429Rate","http5xxRate","webhookDuplicateRate",
 //     "webhookReorderRate","webhookDropRate"} (0..1) updates them.
-//   - POST /_sim/products seeds [{"title","variants":[{"sku","barcode",
-//     "price","title","available"}]}] (201 with the created GIDs);
-//     GET /_sim/products lists them.
+//   - POST /_sim/products seeds [{"title","status","variants":[{"sku",
+//     "barcode","price","title","available","tracked"}]}] (201 with the
+//     created GIDs); GET /_sim/products lists them. Server.AddProducts is
+//     the same in process, without the API or its rate limit;
+//     status (ACTIVE by default) is Product.status, tracked (true by
+//     default) InventoryItem.tracked.
 //   - GET /_sim/state returns a Snapshot; GET /_sim/stats returns Stats.
 //
 // Faults HTTP429Rate (429 with Retry-After: 1) and HTTP5xxRate (503) apply

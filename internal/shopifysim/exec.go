@@ -36,6 +36,10 @@ type execCtx struct {
 	// set per mutation root field
 	field   *ast.Field
 	idemKey string
+
+	// bulk is set while a bulk query runs (bulk.go): connections are
+	// unbounded and written as JSONL lines.
+	bulk *bulkRun
 }
 
 func (s *Server) newExec(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any) *execCtx {
@@ -110,6 +114,13 @@ type fieldGroups struct {
 }
 
 func (x *execCtx) collect(obj *ast.Definition, sets []ast.SelectionSet) *fieldGroups {
+	if x.bulk != nil {
+		return x.bulk.collect(obj, sets, x.collectFields)
+	}
+	return x.collectFields(obj, sets)
+}
+
+func (x *execCtx) collectFields(obj *ast.Definition, sets []ast.SelectionSet) *fieldGroups {
 	g := &fieldGroups{m: map[string][]*ast.Field{}}
 	visited := map[string]bool{}
 	var walk func(set ast.SelectionSet)
@@ -216,8 +227,10 @@ func (x *execCtx) resolveField(parentDef *ast.Definition, fd *ast.FieldDefinitio
 		x.addErr(fmt.Sprintf("%s.%s is not implemented by the crossdock Shopify simulator", parentDef.Name, f.Name), "NOT_IMPLEMENTED", f, path)
 		return x.nullFor(fd.Type)
 	}
-	args := f.ArgumentMap(x.vars)
-	if args == nil {
+	var args map[string]any
+	if x.bulk != nil {
+		args = x.bulk.fieldArgs(x, f, fd)
+	} else if args = f.ArgumentMap(x.vars); args == nil {
 		args = map[string]any{}
 	}
 	if mutationRoot {
@@ -227,7 +240,7 @@ func (x *execCtx) resolveField(parentDef *ast.Definition, fd *ast.FieldDefinitio
 			x.fieldErr(err, f, path)
 			return x.nullFor(fd.Type)
 		}
-		x.actual += 10
+		x.actual += x.s.mutationFieldCost(f, x.vars)
 		x.free++
 		defer func() { x.free-- }()
 	}
@@ -235,6 +248,9 @@ func (x *execCtx) resolveField(parentDef *ast.Definition, fd *ast.FieldDefinitio
 	if err != nil {
 		x.fieldErr(err, f, path)
 		return x.nullFor(fd.Type)
+	}
+	if x.bulk != nil && !isNil(v) && x.s.isConnection(fd.Type) {
+		return x.bulkDefer(parentDef, obj, fd, v, fs, path)
 	}
 	return x.complete(fd.Type, v, fs, path)
 }
@@ -303,6 +319,9 @@ func (x *execCtx) complete(t *ast.Type, v any, fs []*ast.Field, path []any) (any
 		return v, true
 	case ast.Interface, ast.Union:
 		name := typeNameOf(v)
+		if name == "" {
+			name = extraTypeName(v)
+		}
 		def = x.s.schema.Types[name]
 		if def == nil {
 			x.addErr("Could not resolve the concrete type of "+t.NamedType, "", fs[0], path)
@@ -331,7 +350,7 @@ func (x *execCtx) complete(t *ast.Type, v any, fs []*ast.Field, path []any) (any
 
 // requestedCost computes the static cost of the operation: scalars and
 // enums 0, objects 1, connections 2 + first×(cost of one node), lists of
-// objects first×(object), mutation fields 10 each.
+// objects first×(object), mutation fields as mutationFieldCost prices them.
 func (s *Server) requestedCost(op *ast.OperationDefinition, vars map[string]any) int {
 	if op.Operation == ast.Mutation {
 		n := 0
@@ -341,7 +360,7 @@ func (s *Server) requestedCost(op *ast.OperationDefinition, vars map[string]any)
 				switch sel := sel.(type) {
 				case *ast.Field:
 					if !strings.HasPrefix(sel.Name, "__") {
-						n += 10
+						n += s.mutationFieldCost(sel, vars)
 					}
 				case *ast.InlineFragment:
 					walk(sel.SelectionSet)
@@ -356,6 +375,26 @@ func (s *Server) requestedCost(op *ast.OperationDefinition, vars map[string]any)
 		return n
 	}
 	return s.selCost(op.SelectionSet, vars, 0)
+}
+
+// sizePricedMutations are the mutations priced by the size of their
+// input: 10 + 1 per entry of the named list of the input argument (the
+// simulator's model of Shopify's dynamic mutation pricing).
+var sizePricedMutations = map[string]string{
+	"inventorySetQuantities":    "quantities",
+	"inventoryAdjustQuantities": "changes",
+}
+
+// mutationFieldCost is the cost of one mutation root field: 10, plus one
+// per input entry for size-priced mutations.
+func (s *Server) mutationFieldCost(f *ast.Field, vars map[string]any) int {
+	list, ok := sizePricedMutations[f.Name]
+	if !ok {
+		return 10
+	}
+	in, _ := f.ArgumentMap(vars)["input"].(map[string]any)
+	entries, _ := in[list].([]any)
+	return 10 + len(entries)
 }
 
 func (s *Server) selCost(set ast.SelectionSet, vars map[string]any, depth int) int {

@@ -260,6 +260,7 @@ func (s *Server) handleGraphQL(req *gqlRequest) (int, []byte) {
 	data := s.run(x)
 	actual := min(x.actual, requested)
 	ts = s.refund(requested - actual)
+	s.ctr.pointsCharged.Add(int64(actual))
 	s.emit(x.events)
 
 	var buf bytes.Buffer

@@ -1117,6 +1117,7 @@ func (x *execCtx) fulfillmentTrackingInfoUpdate(a map[string]any) (any, error) {
 	}
 	f.tracking = tr
 	f.updatedAt = x.now
+	x.s.ctr.trackingUpdates.Add(1)
 	x.touch(f.order)
 	x.emit("fulfillments/update", func() any { return x.fulfillmentPayload(f) })
 	return payload{"fulfillment": f, "userErrors": []any{}}, nil

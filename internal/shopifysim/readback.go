@@ -12,10 +12,14 @@ import (
 type ProductInput struct {
 	Title    string         `json:"title"`    // product title (required)
 	Variants []VariantInput `json:"variants"` // variants; none creates one "Default Title" variant
+	// Status is the ProductStatus: ACTIVE (default), ARCHIVED, DRAFT or
+	// UNLISTED.
+	Status string `json:"status,omitempty"`
 }
 
 // VariantInput is one variant of a seeded product; its inventory item is
-// tracked and stocked at every location with zero quantities.
+// tracked (unless Tracked is false) and stocked at every location with zero
+// quantities.
 type VariantInput struct {
 	SKU     string      `json:"sku"`               // stock keeping unit; read-back and routing key
 	Barcode string      `json:"barcode,omitempty"` // optional barcode
@@ -25,6 +29,8 @@ type VariantInput struct {
 	// Available optionally sets the available quantity at the shop's
 	// first location ("Shop location").
 	Available int `json:"available,omitempty"`
+	// Tracked is InventoryItem.tracked; nil means true.
+	Tracked *bool `json:"tracked,omitempty"`
 }
 
 // ProductState is a product as seeded, with its variants' GIDs.
@@ -130,6 +136,15 @@ type FulfillmentOrderState struct {
 	LocationName  string                      `json:"locationName"`    // assigned location name
 	LineItems     []FulfillmentOrderLineState `json:"lineItems"`       // fulfillment order lines
 	Holds         []HoldState                 `json:"holds,omitempty"` // active holds
+	// ProgressReports are the fulfillmentOrderReportProgress calls,
+	// oldest first.
+	ProgressReports []ProgressReportState `json:"progressReports,omitempty"`
+}
+
+// ProgressReportState is one progress report on a fulfillment order.
+type ProgressReportState struct {
+	Notes string    `json:"notes,omitempty"` // progressReport.reasonNotes
+	At    time.Time `json:"at"`              // when it was reported
 }
 
 // FulfillmentOrderLineState is a fulfillment order line item.
@@ -158,6 +173,18 @@ type FulfillmentState struct {
 	CreatedAt  time.Time              `json:"createdAt"`  // creation time
 	Tracking   []TrackingState        `json:"tracking"`   // tracking entries
 	LineItems  []FulfillmentLineState `json:"lineItems"`  // fulfilled quantities
+	// Events are the fulfillment events in creation order.
+	Events []FulfillmentEventState `json:"events,omitempty"`
+	// DisplayStatus is Fulfillment.displayStatus as the API answers it.
+	DisplayStatus string `json:"displayStatus"`
+}
+
+// FulfillmentEventState is one fulfillment event.
+type FulfillmentEventState struct {
+	ID         string    `json:"id"`                // FulfillmentEvent GID
+	Status     string    `json:"status"`            // FulfillmentEventStatus
+	HappenedAt time.Time `json:"happenedAt"`        // when it happened
+	Message    string    `json:"message,omitempty"` // message, if any
 }
 
 // TrackingState is one tracking entry of a fulfillment.
@@ -190,6 +217,11 @@ type Stats struct {
 	Requests int64 `json:"requests"`
 	// Throttled counts requests answered with THROTTLED.
 	Throttled int64 `json:"throttled"`
+	// PointsCharged sums the actual cost of every answered request: what
+	// the bucket really paid (the least time the throttle allows for a
+	// run is (PointsCharged − the bucket's content at its start) /
+	// restore rate).
+	PointsCharged int64 `json:"pointsCharged"`
 	// MaxCostExceeded counts requests refused with MAX_COST_EXCEEDED.
 	MaxCostExceeded int64 `json:"maxCostExceeded"`
 	// Injected429 and Injected5xx count injected HTTP faults.
@@ -221,6 +253,9 @@ type Stats struct {
 	// DuplicateTracking counts fulfillments reusing a tracking number of
 	// another fulfillment of the same order.
 	DuplicateTracking int64 `json:"duplicateTracking"`
+	// TrackingUpdates counts successful fulfillmentTrackingInfoUpdate
+	// calls.
+	TrackingUpdates int64 `json:"trackingUpdates"`
 	// Orders, Fulfillments and WebhookSubscriptions are current counts.
 	Orders               int `json:"orders"`
 	Fulfillments         int `json:"fulfillments"`         // fulfillments created
@@ -255,6 +290,11 @@ func (s *Server) AddProducts(in []ProductInput) ([]ProductState, error) {
 		if strings.TrimSpace(p.Title) == "" {
 			return nil, fmt.Errorf("product %d: title is required", i)
 		}
+		switch p.Status {
+		case "", "ACTIVE", "ARCHIVED", "DRAFT", "UNLISTED":
+		default:
+			return nil, fmt.Errorf("product %d: status %q is not ACTIVE, ARCHIVED, DRAFT or UNLISTED", i, p.Status)
+		}
 		for j, v := range p.Variants {
 			if v.Price != "" {
 				if _, err := v.Price.Float64(); err != nil {
@@ -272,7 +312,10 @@ func (s *Server) AddProducts(in []ProductInput) ([]ProductState, error) {
 	now := s.now().UTC()
 	out := make([]ProductState, 0, len(in))
 	for _, p := range in {
-		pr := &product{id: st.newID(), title: p.Title, handle: strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(p.Title), "-"), "-"), createdAt: now, updatedAt: now}
+		pr := &product{id: st.newID(), title: p.Title, handle: strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(p.Title), "-"), "-"), status: p.Status, createdAt: now, updatedAt: now}
+		if pr.status == "" {
+			pr.status = "ACTIVE"
+		}
 		vs := p.Variants
 		if len(vs) == 0 {
 			vs = []VariantInput{{}}
@@ -288,7 +331,7 @@ func (s *Server) AddProducts(in []ProductInput) ([]ProductState, error) {
 				price = formatCents(cents(vi.Price.String()))
 			}
 			v := &variant{id: st.newID(), product: pr, title: title, sku: vi.SKU, barcode: vi.Barcode, price: price, position: i + 1, createdAt: now, updatedAt: now}
-			v.item = &invItem{id: st.newID(), variant: v, sku: vi.SKU, tracked: true, createdAt: now, updatedAt: now}
+			v.item = &invItem{id: st.newID(), variant: v, sku: vi.SKU, tracked: vi.Tracked == nil || *vi.Tracked, createdAt: now, updatedAt: now}
 			pr.variants = append(pr.variants, v)
 			st.variants = append(st.variants, v)
 			st.variantByID[v.id] = v
@@ -461,11 +504,17 @@ func orderState(o *order) OrderState {
 		for _, h := range fo.holds {
 			fs.Holds = append(fs.Holds, HoldState{ID: gid("FulfillmentHold", h.id), Reason: h.reason, Notes: h.notes, Handle: h.handle})
 		}
+		for _, r := range fo.progress {
+			fs.ProgressReports = append(fs.ProgressReports, ProgressReportState{Notes: r.notes, At: r.at})
+		}
 		os.FulfillmentOrders = append(os.FulfillmentOrders, fs)
 	}
 	for _, f := range o.fulfillments {
 		fs := FulfillmentState{ID: gid("Fulfillment", f.id), Name: f.name, Status: f.status, CreatedAt: f.createdAt,
-			Tracking: []TrackingState{}, LineItems: []FulfillmentLineState{}}
+			Tracking: []TrackingState{}, LineItems: []FulfillmentLineState{}, DisplayStatus: f.displayStatus()}
+		for _, e := range f.events {
+			fs.Events = append(fs.Events, FulfillmentEventState{ID: gid("FulfillmentEvent", e.id), Status: e.status, HappenedAt: e.happenedAt, Message: e.message})
+		}
 		if f.loc != nil {
 			fs.LocationID = gid("Location", f.loc.id)
 		}
@@ -524,13 +573,14 @@ func (s *Server) Stats() Stats {
 func (s *Server) statsWith(orders, fulfillments, subs int) Stats {
 	c := &s.ctr
 	return Stats{
-		Requests: c.requests.Load(), Throttled: c.throttled.Load(), MaxCostExceeded: c.maxCost.Load(),
+		Requests: c.requests.Load(), Throttled: c.throttled.Load(), MaxCostExceeded: c.maxCost.Load(), PointsCharged: c.pointsCharged.Load(),
 		Injected429: c.injected429.Load(), Injected5xx: c.injected5xx.Load(),
 		WebhookEvents: c.whEvents.Load(), WebhooksSent: c.whSent.Load(), WebhookAttempts: c.whAttempts.Load(),
 		WebhooksDuplicated: c.whDuplicated.Load(), WebhooksDropped: c.whDropped.Load(), WebhooksDelayed: c.whDelayed.Load(),
 		WebhooksRetried: c.whRetried.Load(), WebhooksFailed: c.whFailed.Load(), SubscriptionsRemoved: c.subsRemoved.Load(),
 		RejectedOverfulfillments: c.rejectedOverfulfillments.Load(), DuplicateTracking: c.duplicateTracking.Load(),
-		Orders: orders, Fulfillments: fulfillments, WebhookSubscriptions: subs,
+		TrackingUpdates: c.trackingUpdates.Load(),
+		Orders:          orders, Fulfillments: fulfillments, WebhookSubscriptions: subs,
 	}
 }
 

@@ -250,6 +250,9 @@ func cmpItem(a, b pageItem) int {
 // paginate applies first/after/last/before/reverse to items, which must
 // be sorted ascending by (v, id).
 func paginate(items []pageItem, args map[string]any) (*connection, error) {
+	if args[bulkAllArg] == true { // a bulk query reads every item
+		return bulkConnection(items, argBool(args, "reverse")), nil
+	}
 	first, hasFirst := argInt(args, "first")
 	last, hasLast := argInt(args, "last")
 	if !hasFirst && !hasLast {
@@ -400,6 +403,8 @@ func init() {
 	registerCatalog()
 	registerWebhookSubscription()
 	registerMutations()
+	registerBulk()
+	registerFulfillmentEvents()
 }
 
 func registerQueryRoot() {
@@ -1028,17 +1033,13 @@ func registerFulfillment() {
 		"legacyResourceId": f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) {
 			return strconv.FormatInt(f.id, 10), nil
 		}),
-		"name":                f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return f.name, nil }),
-		"status":              f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return f.status, nil }),
-		"displayStatus":       f(func(*execCtx, *fulfillment, map[string]any) (any, error) { return "FULFILLED", nil }),
-		"createdAt":           f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return dt(f.createdAt), nil }),
-		"updatedAt":           f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return dt(f.updatedAt), nil }),
-		"deliveredAt":         f(func(*execCtx, *fulfillment, map[string]any) (any, error) { return nil, nil }),
-		"inTransitAt":         f(func(*execCtx, *fulfillment, map[string]any) (any, error) { return nil, nil }),
-		"estimatedDeliveryAt": f(func(*execCtx, *fulfillment, map[string]any) (any, error) { return nil, nil }),
-		"requiresShipping":    f(func(*execCtx, *fulfillment, map[string]any) (any, error) { return true, nil }),
-		"order":               f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return f.order, nil }),
-		"location":            f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return f.loc, nil }),
+		"name":             f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return f.name, nil }),
+		"status":           f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return f.status, nil }),
+		"createdAt":        f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return dt(f.createdAt), nil }),
+		"updatedAt":        f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return dt(f.updatedAt), nil }),
+		"requiresShipping": f(func(*execCtx, *fulfillment, map[string]any) (any, error) { return true, nil }),
+		"order":            f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return f.order, nil }),
+		"location":         f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) { return f.loc, nil }),
 		"service": f(func(_ *execCtx, f *fulfillment, _ map[string]any) (any, error) {
 			if f.loc == nil || f.loc.service == nil {
 				return nil, nil
@@ -1325,7 +1326,7 @@ func registerCatalog() {
 		},
 		"title":           func(_ *execCtx, p any, _ map[string]any) (any, error) { return p.(*product).title, nil },
 		"handle":          func(_ *execCtx, p any, _ map[string]any) (any, error) { return p.(*product).handle, nil },
-		"status":          func(*execCtx, any, map[string]any) (any, error) { return "ACTIVE", nil },
+		"status":          func(_ *execCtx, p any, _ map[string]any) (any, error) { return p.(*product).statusOrActive(), nil },
 		"vendor":          func(*execCtx, any, map[string]any) (any, error) { return "", nil },
 		"productType":     func(*execCtx, any, map[string]any) (any, error) { return "", nil },
 		"tracksInventory": func(*execCtx, any, map[string]any) (any, error) { return true, nil },

@@ -150,8 +150,9 @@ type Server struct {
 	mu sync.RWMutex
 	st *state
 
-	ctr counters
-	wh  *dispatcher
+	ctr  counters
+	wh   *dispatcher
+	bulk bulkState
 }
 
 type counters struct {
@@ -159,6 +160,8 @@ type counters struct {
 	whEvents, whSent, whAttempts, whDuplicated, whDropped, whDelayed atomic.Int64
 	whRetried, whFailed, subsRemoved                                 atomic.Int64
 	rejectedOverfulfillments, duplicateTracking                      atomic.Int64
+	trackingUpdates                                                  atomic.Int64
+	pointsCharged                                                    atomic.Int64
 }
 
 // New creates a simulator for one shop. It panics if the embedded schema
@@ -234,8 +237,13 @@ func New(cfg Config) *Server {
 }
 
 // Close stops webhook delivery: queued and scheduled deliveries are
-// abandoned and in-flight attempts are cancelled. It is safe to call twice.
-func (s *Server) Close() { s.wh.close() }
+// abandoned and in-flight attempts are cancelled. It then refuses new bulk
+// queries, waits for running ones (held ones end CANCELED) and removes
+// their result files. It is safe to call twice.
+func (s *Server) Close() {
+	s.wh.close()
+	s.closeBulk()
+}
 
 // WaitWebhooks blocks until no webhook delivery is queued, in flight or
 // scheduled for a retry or delayed delivery, or until ctx ends.
@@ -305,7 +313,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case p == GraphQLPath:
+		s.noteOrigin(r)
 		s.serveGraphQL(w, r)
+	case strings.HasPrefix(p, bulkPathPrefix):
+		s.serveBulkFile(w, r)
 	case strings.HasPrefix(p, "/admin/api/"):
 		writeJSON(w, http.StatusNotFound, map[string]any{"errors": "Not Found"})
 	case p == "/_sim/faults":

@@ -50,8 +50,17 @@ type state struct {
 type product struct {
 	id                   int64
 	title, handle        string
+	status               string // ProductStatus: ACTIVE, ARCHIVED, DRAFT, UNLISTED
 	createdAt, updatedAt time.Time
 	variants             []*variant
+}
+
+// statusOrActive is the product's ProductStatus (ACTIVE when unset).
+func (p *product) statusOrActive() string {
+	if p.status == "" {
+		return "ACTIVE"
+	}
+	return p.status
 }
 
 type variant struct {
@@ -192,6 +201,7 @@ type fulfillmentOrder struct {
 	lines                 []*foLine
 	holds                 []*hold
 	requests              []*merchantRequest
+	progress              []progressReport // fulfillmentOrderReportProgress calls, oldest first
 }
 
 func (fo *fulfillmentOrder) remaining() int {
@@ -233,6 +243,7 @@ type fulfillment struct {
 	tracking             []tracking
 	lines                []*fulfillmentLine
 	fos                  []*fulfillmentOrder
+	events               []*fulfillmentEvent // fulfillmentEventCreate calls, in creation order
 }
 
 type fulfillmentLine struct {

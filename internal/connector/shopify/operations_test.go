@@ -15,9 +15,11 @@ import (
 // wantOperations are the operations the hub needs (see the operations
 // contract, docs/shopify-operations.md).
 var wantOperations = []string{
-	"FulfillmentCreate", "FulfillmentOrderAcceptCancellationRequest", "FulfillmentOrderAcceptRequest", "FulfillmentOrderHold",
+	"BulkOperation", "BulkOperationRunQuery", "CatalogVariants", "FulfillmentCreate", "FulfillmentEventCreate", "FulfillmentEvents",
+	"FulfillmentOrderAcceptCancellationRequest", "FulfillmentOrderAcceptRequest", "FulfillmentOrderHold",
 	"FulfillmentOrderMove", "FulfillmentOrderRejectCancellationRequest", "FulfillmentOrderRejectRequest", "FulfillmentOrderReleaseHold",
-	"FulfillmentOrderSubmitCancellationRequest", "FulfillmentOrderSubmitRequest", "FulfillmentServiceCreate", "GetFulfillmentOrder",
+	"FulfillmentOrderReportProgress", "FulfillmentOrderSubmitCancellationRequest", "FulfillmentOrderSubmitRequest", "FulfillmentServiceCreate",
+	"FulfillmentTrackingInfoUpdate", "GetFulfillmentOrder",
 	"GetOrder", "InventorySetQuantities", "LocationInventoryLevels", "Locations",
 	"OrderCreate", "OrderFulfillments", "OrdersUpdatedSince", "ProductVariants", "WebhookSubscriptionCreate",
 	"WebhookSubscriptions",
