@@ -101,6 +101,10 @@ func (w *Worker) Cancel(ctx context.Context, shop, foID string) error {
 		return fmt.Errorf("cancel: ask %s to cancel %s: %w", wh.ID, wo.Order.ExternalRef, err)
 	}
 	if res.Cancelled {
+		// Its units no longer count as in flight for the stock engine.
+		if err := store.SetWarehouseOrderCancelled(ctx, w.Store.Write, shop, wo.Order.ExternalRef, time.Now()); err != nil {
+			return err
+		}
 		if _, err := t.Shopify.AcceptCancellationRequest(ctx, foID, wh.Name+" cancelled "+wo.Order.ExternalRef); err != nil {
 			return fmt.Errorf("cancel: accept %s: %w", foID, err)
 		}

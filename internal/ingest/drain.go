@@ -120,8 +120,7 @@ func (w *DrainWorker) inventoryLevel(ctx context.Context, tx *store.Tx, ev *stor
 	if !ok {
 		return nil
 	}
-	wh, ok := t.WarehouseAt(p.LocationGID())
-	if !ok {
+	if _, ok := t.WarehouseAt(p.LocationGID()); !ok {
 		return nil // not a crossdock warehouse's location
 	}
 	sku, err := store.SKUOfInventoryItem(ctx, tx, ev.Shop, p.InventoryItemGID())
@@ -132,7 +131,10 @@ func (w *DrainWorker) inventoryLevel(ctx context.Context, tx *store.Tx, ev *stor
 	if seen.IsZero() {
 		seen = ev.ReceivedAt
 	}
-	_, err = store.SetShopifyAvailable(ctx, tx, ev.Shop, wh.ID, sku, *p.Available, seen, false)
+	// The stock engine compares it with what it wrote or agreed: its own
+	// writes come back with the value it wrote (no echo), anything else is
+	// an order or a manual edit.
+	_, err = store.ObserveShopifyLevel(ctx, tx, ev.Shop, p.LocationGID(), sku, p.InventoryItemGID(), *p.Available, seen, store.SourceWebhook)
 	return err
 }
 
@@ -154,6 +156,13 @@ func (w *DrainWorker) order(ctx context.Context, tx *store.Tx, ev *store.Webhook
 		msg := fmt.Sprintf("%s %s (webhook %s)", ev.Topic, p.Name, ev.WebhookID)
 		if err := store.AddTimeline(ctx, tx, store.Entry{Shop: ev.Shop, Subject: gid, At: ev.ReceivedAt, Source: store.SourceShopify, Kind: "received", Message: msg}); err != nil {
 			return err
+		}
+	}
+	// An order cancelled outright after it reached a warehouse: the
+	// warehouse is asked to stop it (package cancel).
+	if ev.Topic == shopify.TopicOrdersCancelled && (cur.State == store.OrderInProgress || cur.State == store.OrderFulfilled) {
+		if _, err := w.Jobs.InsertTx(ctx, tx.Tx, cancel.OrderCancelledArgs{Shop: ev.Shop, OrderID: gid}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+			return fmt.Errorf("ingest: enqueue order cancellation: %w", err)
 		}
 	}
 	// Dispatch what is not yet under way; an order already with its

@@ -141,6 +141,9 @@ type WarehouseOrder struct {
 	AcknowledgedAt *time.Time
 	ShippedAt      *time.Time
 	FulfilledAt    *time.Time
+	// CancelledAt is when the warehouse order was cancelled (it will not
+	// ship); nil while it may.
+	CancelledAt *time.Time
 }
 
 // InsertWarehouseOrder stores a new warehouse order. If one already exists
@@ -171,13 +174,13 @@ func InsertWarehouseOrder(ctx context.Context, q Querier, w *order.WarehouseOrde
 	return true, nil
 }
 
-const woCols = `id, payload, progress, wms_order_id, created_at, sent_at, acknowledged_at, shipped_at, fulfilled_at`
+const woCols = `id, payload, progress, wms_order_id, created_at, sent_at, acknowledged_at, shipped_at, fulfilled_at, cancelled_at`
 
 func scanWO(sc interface{ Scan(...any) error }) (*WarehouseOrder, error) {
 	var w WarehouseOrder
 	var payload, progress string
-	var sent, ack, shipped, fulfilled sql.NullTime
-	if err := sc.Scan(&w.ID, &payload, &progress, &w.WMSOrderID, &w.CreatedAt, &sent, &ack, &shipped, &fulfilled); err != nil {
+	var sent, ack, shipped, fulfilled, cancelled sql.NullTime
+	if err := sc.Scan(&w.ID, &payload, &progress, &w.WMSOrderID, &w.CreatedAt, &sent, &ack, &shipped, &fulfilled, &cancelled); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(payload), &w.Order); err != nil {
@@ -191,7 +194,7 @@ func scanWO(sc interface{ Scan(...any) error }) (*WarehouseOrder, error) {
 	for _, x := range []struct {
 		n *sql.NullTime
 		t **time.Time
-	}{{&sent, &w.SentAt}, {&ack, &w.AcknowledgedAt}, {&shipped, &w.ShippedAt}, {&fulfilled, &w.FulfilledAt}} {
+	}{{&sent, &w.SentAt}, {&ack, &w.AcknowledgedAt}, {&shipped, &w.ShippedAt}, {&fulfilled, &w.FulfilledAt}, {&cancelled, &w.CancelledAt}} {
 		if x.n.Valid {
 			v := x.n.Time
 			*x.t = &v
@@ -261,8 +264,19 @@ func AdvanceWarehouseOrder(ctx context.Context, q Querier, shop, ref string, p o
 		order.ProgressShipped:      "shipped_at",
 		order.ProgressFulfilled:    "fulfilled_at",
 	}[p]
-	if stamp != "" {
-		_, err = q.ExecContext(ctx, `UPDATE warehouse_order SET progress = $1, updated_at = $2, `+stamp+` = $3 WHERE shop = $4 AND external_ref = $5`,
+	// A warehouse that reports any step past acknowledgement has counted
+	// the order even if its acknowledgement never came (or comes late):
+	// acknowledged_at is when the stock engine stops counting it in flight.
+	ack := ""
+	if p > order.ProgressAcknowledged {
+		ack = `, acknowledged_at = COALESCE(acknowledged_at, $3)`
+	}
+	if stamp != "" || ack != "" {
+		set := ack
+		if stamp != "" {
+			set = `, ` + stamp + ` = $3` + ack
+		}
+		_, err = q.ExecContext(ctx, `UPDATE warehouse_order SET progress = $1, updated_at = $2`+set+` WHERE shop = $4 AND external_ref = $5`,
 			p.String(), time.Now().UTC(), at.UTC(), shop, ref)
 	} else {
 		_, err = q.ExecContext(ctx, `UPDATE warehouse_order SET progress = $1, updated_at = $2 WHERE shop = $3 AND external_ref = $4`,

@@ -91,3 +91,29 @@ func SetShipmentFulfilled(ctx context.Context, q Querier, id int64, fulfillmentI
 	_, err := q.ExecContext(ctx, `UPDATE shipment SET fulfillment_id = $1, fulfilled_at = $2 WHERE id = $3`, fulfillmentID, at.UTC(), id)
 	return err
 }
+
+// GetShipmentByWMSID returns a warehouse's shipment by the warehouse's own
+// shipment id, or ErrNotFound.
+func GetShipmentByWMSID(ctx context.Context, q Querier, shop, warehouse, wmsShipmentID string) (*Shipment, error) {
+	s, err := scanShipment(q.QueryRowContext(ctx, `SELECT `+shipCols+` FROM shipment WHERE shop = $1 AND warehouse = $2 AND wms_shipment_id = $3`, shop, warehouse, wmsShipmentID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return s, err
+}
+
+// SetShipmentPackages replaces the packages (tracking) of a stored
+// shipment, after the warehouse reported new tracking.
+func SetShipmentPackages(ctx context.Context, q Querier, id int64, pkgs []order.Package) error {
+	s, err := GetShipment(ctx, q, id)
+	if err != nil {
+		return err
+	}
+	s.Shipment.Packages = pkgs
+	payload, err := json.Marshal(s.Shipment)
+	if err != nil {
+		return err
+	}
+	_, err = q.ExecContext(ctx, `UPDATE shipment SET payload = $1 WHERE id = $2`, string(payload), id)
+	return err
+}
