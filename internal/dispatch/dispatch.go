@@ -2,7 +2,10 @@
 // order's fulfillment orders, routes each one (routing v1), asks for
 // fulfillment in Shopify (merchant role), validates and accepts the request
 // (fulfillment-service role), and transmits the warehouse order to the WMS
-// exactly once under an immutable external reference.
+// exactly once under an immutable external reference. The warehouse order
+// is stored in SKUs and Shopify units and transmitted in the warehouse's
+// item codes and units, by the mapping in force when the Shopify order was
+// created (package mapping).
 //
 // The job is idempotent: it re-reads Shopify's state on every run and
 // continues from where the order is, so a retry after a crash at any point
@@ -17,7 +20,10 @@
 //     reason; the order waits and is routed again when the cause is fixed;
 //   - a fulfillment request someone else submitted to one of our
 //     warehouses that fails validation is rejected with the reason, since
-//     the merchant must act before the warehouse can.
+//     the merchant must act before the warehouse can;
+//   - a SKU no warehouse knows follows the shop's unknown_sku policy: hold
+//     (the default, as above) or reject (the hub submits the request and
+//     rejects it with the reason).
 package dispatch
 
 import (
@@ -27,12 +33,16 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/crossdock/crossdock/internal/config"
 	"github.com/crossdock/crossdock/internal/connector/shopify"
+	"github.com/crossdock/crossdock/internal/governance"
+	"github.com/crossdock/crossdock/internal/mapping"
 	"github.com/crossdock/crossdock/internal/order"
 	"github.com/crossdock/crossdock/internal/queue"
 	"github.com/crossdock/crossdock/internal/route"
@@ -70,6 +80,9 @@ type Worker struct {
 	Tenants *tenant.Registry
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// reported remembers "shop/warehouse" keys of warehouses known to
+	// have reported stock (a warehouse that has reported stays so).
+	reported sync.Map
 }
 
 func (w *Worker) now() time.Time {
@@ -305,6 +318,13 @@ func (d *dispatch) routeAndRequest(ctx context.Context, fo *shopify.FulfillmentO
 	}
 	dec := route.Choose(n, cands)
 	if !dec.OK() {
+		unknown, err := d.unknownSKUs(ctx, skus, cands)
+		if err != nil {
+			return err
+		}
+		if len(unknown) > 0 {
+			return d.unknownSKU(ctx, fo, unknown, dec.Reason)
+		}
 		return d.hold(ctx, fo, "INVENTORY_OUT_OF_STOCK", dec.Reason)
 	}
 	wh, _ := d.t.Warehouse(dec.Warehouse)
@@ -361,6 +381,95 @@ func (d *dispatch) routeAndRequest(ctx context.Context, fo *shopify.FulfillmentO
 		return err
 	}
 	return d.acceptAndTransmit(ctx, fo, existing, note{store.SourceHub, "requested", "fulfillment requested from " + wh.Name, d.w.now()})
+}
+
+// unknownSKUs returns the SKUs of skus that no warehouse knows: none has a
+// stock level for them although every warehouse has reported its stock.
+// Before every warehouse has reported (a hub that just started), no SKU is
+// called unknown: the order waits on an out-of-stock hold and is routed
+// again.
+func (d *dispatch) unknownSKUs(ctx context.Context, skus []string, cands []route.Candidate) ([]string, error) {
+	var missing []string
+	for _, s := range skus {
+		known := false
+		for _, c := range cands {
+			if _, ok := c.Available[s]; ok {
+				known = true
+				break
+			}
+		}
+		if !known {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	for _, wh := range d.t.Warehouses {
+		key := d.t.Domain + "/" + wh.ID
+		if _, ok := d.w.reported.Load(key); ok {
+			continue
+		}
+		levels, err := store.StockLevels(ctx, d.w.Store.Read, d.t.Domain, wh.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(levels) == 0 {
+			return nil, nil
+		}
+		d.w.reported.Store(key, true)
+	}
+	return missing, nil
+}
+
+// unknownSKU applies the shop's unknown_sku policy (configuration
+// `policies.unknown_sku`, see internal/governance) to a fulfillment order
+// the hub has not submitted yet and that has SKUs no warehouse knows:
+// hold (the default) puts it on hold with the reason, as any order that
+// cannot be routed; reject submits the fulfillment request to the
+// warehouse location it is at (or the first-ranked warehouse's) and
+// rejects it with the reason, so the merchant sees it refused in Shopify.
+// A request already rejected stays so until the SKU becomes known or the
+// merchant submits it again.
+func (d *dispatch) unknownSKU(ctx context.Context, fo *shopify.FulfillmentOrder, unknown []string, routeReason string) error {
+	what := fmt.Sprintf("SKU %s unknown to every warehouse", strings.Join(unknown, ", "))
+	if governance.New(d.t.Config).UnknownSKU() != config.UnknownSKUReject {
+		return d.hold(ctx, fo, "INVENTORY_OUT_OF_STOCK", routeReason+" ("+what+"; policy unknown_sku: hold)")
+	}
+	why := what + "; policy unknown_sku: reject"
+	msg := "fulfillment request rejected (INELIGIBLE_PRODUCT): " + why
+	if fo.RequestStatus == "REJECTED" {
+		return d.state(ctx, store.OrderRejected, why, "rejected", msg)
+	}
+	wh, ok := d.t.WarehouseAt(fo.LocationID)
+	if !ok {
+		if len(d.t.Warehouses) == 0 || d.t.Warehouses[0].LocationID == "" {
+			return fmt.Errorf("dispatch %s: no warehouse location to reject the request at", d.o.Name)
+		}
+		wh = d.t.Warehouses[0]
+		moved, err := d.t.Shopify.MoveFulfillmentOrder(ctx, fo.ID, wh.LocationID)
+		if err != nil {
+			return fmt.Errorf("dispatch %s: move to %s: %w", d.o.Name, wh.ID, err)
+		}
+		if err := d.timeline(ctx, d.w.Store.Write, store.SourceHub, "moved", fmt.Sprintf("fulfillment order moved from %s to %s to reject it", fo.LocationID, wh.Name)); err != nil {
+			return err
+		}
+		if moved.ID != "" {
+			fo.ID = moved.ID
+		}
+	}
+	if fo.Status == "ON_HOLD" {
+		if _, err := d.t.Shopify.ReleaseHold(ctx, fo.ID); err != nil {
+			return fmt.Errorf("dispatch %s: release hold: %w", d.o.Name, err)
+		}
+	}
+	if _, err := d.t.Shopify.SubmitFulfillmentRequest(ctx, fo.ID, truncate("crossdock: "+why, 255), false); err != nil {
+		return fmt.Errorf("dispatch %s: request fulfillment: %w", d.o.Name, err)
+	}
+	if _, err := d.t.Shopify.RejectFulfillmentRequest(ctx, fo.ID, "INELIGIBLE_PRODUCT", truncate(why, 255)); err != nil {
+		return fmt.Errorf("dispatch %s: reject: %w", d.o.Name, err)
+	}
+	return d.state(ctx, store.OrderRejected, why, "rejected", msg)
 }
 
 func (d *dispatch) warehouseOrder(fo *shopify.FulfillmentOrder, wh *tenant.Warehouse) *order.WarehouseOrder {
@@ -448,7 +557,16 @@ func (d *dispatch) transmit(ctx context.Context, fo *shopify.FulfillmentOrder, n
 	if !ok {
 		return fmt.Errorf("dispatch: warehouse %s is no longer configured", wo.Order.Warehouse)
 	}
-	res, err := wh.WMS.SubmitOrder(ctx, &wo.Order)
+	// The warehouse gets its item codes and units, by the mapping in
+	// force when the order was placed; the stored order keeps SKUs.
+	sent, mapped, err := mapping.ToWMS(ctx, d.w.Store.Read, &wo.Order, d.o.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("dispatch %s: map lines for %s: %w", d.o.Name, wh.ID, err)
+	}
+	if len(mapped) > 0 {
+		notes = append(notes, note{store.SourceHub, "mapped", "items for " + wh.Name + ": " + strings.Join(mapped, "; "), d.w.now()})
+	}
+	res, err := wh.WMS.SubmitOrder(ctx, sent)
 	if err != nil {
 		return fmt.Errorf("dispatch %s: transmit to %s: %w", d.o.Name, wh.ID, err)
 	}
