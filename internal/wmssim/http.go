@@ -36,6 +36,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/orders/{external_ref}/cancel", s.api(true, s.handleCancel))
 	mux.HandleFunc("GET /v1/events", s.api(true, s.handleEvents))
 	mux.HandleFunc("GET /v1/stock", s.api(true, s.handleStock))
+	mux.HandleFunc("GET /v1/items", s.api(true, s.handleItems))
+	mux.HandleFunc("POST /_sim/items", s.handleSimItems)
 	mux.HandleFunc("GET /_sim/state", s.handleSimState)
 	mux.HandleFunc("GET /_sim/faults", s.handleSimFaults)
 	mux.HandleFunc("POST /_sim/faults", s.handleSimFaults)

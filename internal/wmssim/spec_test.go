@@ -40,7 +40,7 @@ func TestOpenAPIMatchesCode(t *testing.T) {
 
 	for _, route := range []string{
 		"post /v1/orders", "get /v1/orders/{external_ref}", "post /v1/orders/{external_ref}/cancel",
-		"get /v1/events", "get /v1/stock", "get /v1/health",
+		"get /v1/events", "get /v1/stock", "get /v1/health", "get /v1/items",
 	} {
 		method, path, _ := strings.Cut(route, " ")
 		if _, ok := doc.Paths[path][method]; !ok {
@@ -53,7 +53,8 @@ func TestOpenAPIMatchesCode(t *testing.T) {
 		"ShipmentLine": order.ShipmentLine{}, "Package": order.Package{}, "Shipment": order.Shipment{},
 		"Event": connector.Event{}, "StockItem": connector.StockItem{}, "StockSnapshot": connector.StockSnapshot{},
 		"CreateOrderResult": createResponse{}, "OrderStatus": orderResponse{}, "CancelResult": cancelResponse{},
-		"EventPage": eventsResponse{},
+		"EventPage": eventsResponse{}, "Item": connector.Item{}, "ItemPage": itemsResponse{},
+		"CarrierUpdate": connector.CarrierUpdate{}, "TrackingUpdate": connector.TrackingUpdate{},
 	} {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {

@@ -353,6 +353,46 @@ func (c *Client) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 	return out, nil
 }
 
+// itemsPageLimit is the page size Items asks for (the protocol's maximum).
+const itemsPageLimit = 5000
+
+var _ connector.ItemMaster = (*Client)(nil)
+
+// Items reads the whole item master with GET /v1/items, page by page. A
+// warehouse that serves no item master answers 404, a permanent error
+// wrapping an *HTTPError. An item without a code, or a page that does not
+// move the cursor forward, is an error rather than a silent skip.
+func (c *Client) Items(ctx context.Context) ([]connector.Item, error) {
+	var all []connector.Item
+	after := ""
+	for {
+		q := url.Values{"limit": {strconv.Itoa(itemsPageLimit)}}
+		if after != "" {
+			q.Set("after", after)
+		}
+		var out struct {
+			Items      []connector.Item `json:"items"`
+			NextCursor string           `json:"next_cursor"`
+		}
+		if _, err := c.do(ctx, http.MethodGet, "/v1/items", q, nil, nil, &out); err != nil {
+			return nil, fmt.Errorf("restwms: items after %q: %w", after, err)
+		}
+		for i, it := range out.Items {
+			if it.Code == "" {
+				return nil, fmt.Errorf("restwms: items after %q: item %d has no code", after, i)
+			}
+		}
+		all = append(all, out.Items...)
+		if out.NextCursor == "" {
+			return all, nil
+		}
+		if out.NextCursor == after || len(out.Items) == 0 {
+			return nil, fmt.Errorf("restwms: items after %q: next_cursor %q does not move forward", after, out.NextCursor)
+		}
+		after = out.NextCursor
+	}
+}
+
 // OrderStatus is the warehouse's view of one order (GET /v1/orders/{ref}).
 type OrderStatus struct {
 	ExternalRef string `json:"external_ref"`
