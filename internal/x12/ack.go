@@ -2,6 +2,7 @@ package x12
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,11 +12,14 @@ import (
 
 // AK5 transaction set error codes (element 718) used by [Ack997].
 const (
-	AK5TrailerMissing   = "2" // Transaction Set Trailer Missing
-	AK5ControlMismatch  = "3" // control number in header and trailer do not match
-	AK5CountMismatch    = "4" // number of included segments does not match actual count
-	AK5SegmentsInError  = "5" // one or more segments in error
-	AK5MissingControlNo = "7" // missing or invalid transaction set control number
+	AK5TrailerMissing   = "2"  // Transaction Set Trailer Missing
+	AK5ControlMismatch  = "3"  // control number in header and trailer do not match
+	AK5CountMismatch    = "4"  // number of included segments does not match actual count
+	AK5SegmentsInError  = "5"  // one or more segments in error
+	AK5MissingControlNo = "7"  // missing or invalid transaction set control number
+	AK5NotSupported     = "1"  // transaction set not supported
+	AK5MissingID        = "6"  // missing or invalid transaction set identifier
+	AK5DuplicateControl = "23" // transaction set control number not unique within the group
 )
 
 // AK9 functional group error codes (element 716) used by [Ack997].
@@ -43,17 +47,41 @@ var DefaultMandatory = map[string][]int{
 	"W76": {1},
 }
 
+// DefaultRequired lists, per transaction set code, the segments that must
+// occur at least once (the mandatory header segment and the mandatory detail
+// segment of the 4010 warehouse sets). A set missing one is rejected with
+// AK3 code 3 (mandatory segment missing) and AK5 code 5.
+var DefaultRequired = map[string][]string{
+	"940": {"W05", "W01"},
+	"945": {"W06", "W12"},
+	"943": {"W06", "W04"},
+	"944": {"W17", "W07"},
+	"947": {"W15", "W19"},
+	"846": {"BIA"},
+	"997": {"AK1", "AK9"},
+}
+
 // AckOptions configure [Ack997].
 type AckOptions struct {
 	// Mandatory maps segment IDs to the element positions that must not be
 	// empty; nil means DefaultMandatory.
 	Mandatory map[string][]int
+	// Required maps set codes to segments that must occur; nil means
+	// DefaultRequired.
+	Required map[string][]string
+	// Supported lists the transaction set codes (ST01) the receiver
+	// processes; a set of another code is rejected with AK5 code 1. Nil
+	// accepts every code.
+	Supported []string
 }
 
 // Ack997 builds a 997 transaction set acknowledging the received group:
 // AK1 (GS01, GS06); per set AK2 (ST01, ST02), AK3/AK4 for segments with
-// missing mandatory elements, and AK5 (A, or R with the reasons: missing SE,
-// SE02≠ST02, SE01 count mismatch, segments in error); AK9 with A/P/R, the GE01
+// missing mandatory elements, AK3 code 3 for a required segment missing
+// (AckOptions.Required), and AK5 (A, or R with up to five reasons:
+// 1 set not in AckOptions.Supported, 6 no ST01, 7 no ST02, 23 ST02 repeated
+// in the group, 2 missing SE, 3 SE02≠ST02, 4 SE01 count mismatch, 5 segments
+// in error); AK9 with A/P/R, the GE01
 // count, sets received and sets accepted (A, E when only group-level errors
 // were noted, P, R), plus group errors (missing GE,
 // GE02≠GS06, GE01 mismatch). ST02 is left empty for the [Writer] to assign.
@@ -62,15 +90,30 @@ func Ack997(received *FunctionalGroup, opts AckOptions) *TransactionSet {
 	if mand == nil {
 		mand = DefaultMandatory
 	}
+	req := opts.Required
+	if req == nil {
+		req = DefaultRequired
+	}
 	ack := &TransactionSet{ST: NewSegment("ST", "997", "")}
 	add := func(s Segment) { ack.Segments = append(ack.Segments, s) }
 	add(NewSegment("AK1", received.FunctionalID(), received.ControlNumber()))
 	accepted := 0
+	seen := map[string]bool{}
 	for _, t := range received.Sets {
 		add(NewSegment("AK2", t.Code(), t.ControlNumber()))
 		var codes []string
+		switch {
+		case t.Code() == "":
+			codes = append(codes, AK5MissingID)
+		case opts.Supported != nil && !slices.Contains(opts.Supported, t.Code()):
+			codes = append(codes, AK5NotSupported)
+		}
 		if t.ControlNumber() == "" {
 			codes = append(codes, AK5MissingControlNo)
+		} else if c := normControl(t.ControlNumber()); seen[c] {
+			codes = append(codes, AK5DuplicateControl)
+		} else {
+			seen[c] = true
 		}
 		if t.SE.ID == "" {
 			codes = append(codes, AK5TrailerMissing)
@@ -99,6 +142,14 @@ func Ack997(received *FunctionalGroup, opts AckOptions) *TransactionSet {
 			for _, n := range missing {
 				// AK403 1 = mandatory data element missing.
 				add(NewSegment("AK4", strconv.Itoa(n), "", "1"))
+			}
+		}
+		for _, id := range req[t.Code()] {
+			if !slices.ContainsFunc(t.Segments, func(s Segment) bool { return s.ID == id }) {
+				segErr = true
+				// AK302: where the set ends (the SE's position, ST = 1);
+				// AK304 3 = mandatory segment missing.
+				add(NewSegment("AK3", id, strconv.Itoa(len(t.Segments)+2), "", "3"))
 			}
 		}
 		if segErr {
@@ -183,12 +234,12 @@ func AckInterchange(received *Interchange, opts AckOptions, now time.Time) *Inte
 
 // SentGroup is a functional group sent to a partner and awaiting its 997.
 type SentGroup struct {
-	Partner      string
-	FunctionalID string // GS01
-	Control      string // GS06, normalised (no leading zeros)
-	SentAt       time.Time
-	AckedAt      time.Time // zero until a 997 arrives
-	AckStatus    string    // AK901 of that 997 (A, E, P or R)
+	Partner      string    `json:"partner,omitempty"`
+	FunctionalID string    `json:"functional_id"` // GS01
+	Control      string    `json:"control"`       // GS06, normalised (no leading zeros)
+	SentAt       time.Time `json:"sent_at"`
+	AckedAt      time.Time `json:"acked_at,omitzero"`    // zero until a 997 arrives
+	AckStatus    string    `json:"ack_status,omitempty"` // AK901 of that 997 (A, E, P or R)
 }
 
 // Pending997s tracks groups sent to partners until their 997 arrives.
@@ -226,6 +277,47 @@ func (p *Pending997s) SentInterchange(partner string, ic *Interchange, t time.Ti
 			p.Sent(partner, g.FunctionalID(), g.ControlNumber(), t)
 		}
 	}
+}
+
+// Records returns every group recorded (acknowledged or not), oldest first.
+func (p *Pending997s) Records() []SentGroup {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]SentGroup, 0, len(p.sent))
+	for _, g := range p.sent {
+		out = append(out, *g)
+	}
+	sortSent(out)
+	return out
+}
+
+// Restore adds recorded groups (from Records, e.g. after a restart); a
+// group already recorded is replaced.
+func (p *Pending997s) Restore(gs []SentGroup) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.sent == nil {
+		p.sent = map[pendingKey]*SentGroup{}
+	}
+	for _, g := range gs {
+		g.Control = normControl(g.Control)
+		p.sent[pendingKey{g.Partner, g.Control}] = &g
+	}
+}
+
+// Prune forgets the groups acknowledged before t and returns how many.
+// Unacknowledged groups are never pruned.
+func (p *Pending997s) Prune(t time.Time) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for k, g := range p.sent {
+		if !g.AckedAt.IsZero() && g.AckedAt.Before(t) {
+			delete(p.sent, k)
+			n++
+		}
+	}
+	return n
 }
 
 // ErrNotAck is returned by Acknowledge for a set that is not a 997.
@@ -271,6 +363,27 @@ func (p *Pending997s) Overdue(now time.Time, deadline time.Duration) []SentGroup
 			out = append(out, *g)
 		}
 	}
+	sortSent(out)
+	return out
+}
+
+// Rejected lists the groups whose 997 rejected them in whole or in part
+// (AK901 R or P), oldest first: the partner did not take (all of) what we
+// sent, which no retry of ours will fix by itself.
+func (p *Pending997s) Rejected() []SentGroup {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []SentGroup
+	for _, g := range p.sent {
+		if g.AckStatus == "R" || g.AckStatus == "P" {
+			out = append(out, *g)
+		}
+	}
+	sortSent(out)
+	return out
+}
+
+func sortSent(out []SentGroup) {
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].SentAt.Equal(out[j].SentAt) {
 			return out[i].SentAt.Before(out[j].SentAt)
@@ -280,5 +393,4 @@ func (p *Pending997s) Overdue(now time.Time, deadline time.Duration) []SentGroup
 		}
 		return out[i].Control < out[j].Control
 	})
-	return out
 }

@@ -98,7 +98,7 @@ func TestAck997EnvelopeErrors(t *testing.T) {
 // TestAck997MissingSE proves a set with no SE is rejected with AK5 code 2
 // and a group with no GE gets AK9 code 3.
 func TestAck997MissingSE(t *testing.T) {
-	in := isa106 + "~GS*OW*A*B*1*1*5*X*004010~ST*940*1~W05*N*1~"
+	in := isa106 + "~GS*OW*A*B*1*1*5*X*004010~ST*940*1~W05*N*1~W01*1*EA**SK*A~"
 	ics, _, err := Parse(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
@@ -154,5 +154,22 @@ func TestPending997s(t *testing.T) {
 	q.SentInterchange("3pl", ic, t0)
 	if o := q.Overdue(t0.Add(time.Hour), time.Minute); len(o) != 1 || o[0].Control != "1" || o[0].FunctionalID != "OW" {
 		t.Errorf("SentInterchange: %+v", o)
+	}
+}
+
+// TestAck997W05Only: edi-engine/940.W05.Only.edi has a sound envelope
+// (no parser warning) but its README says "missing mandatory loops": the
+// 997 rejects the set for the missing mandatory W01 (LX loop) with AK3 code
+// 3 and AK5 code 5.
+func TestAck997W05Only(t *testing.T) {
+	t.Parallel()
+	ics, ws := parseSample(t, "edi-engine/940.W05.Only.edi")
+	if len(ws) != 0 {
+		t.Fatalf("warnings: %v", ws)
+	}
+	got := body(Ack997(ics[0].Groups[0], AckOptions{}))
+	want := []string{"ST*997*", "AK1*OW*9221", "AK2*940*20066", "AK3*W01*3**3", "AK5*R*5", "AK9*R*1*1*0", "SE*7*"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("997 (-want +got):\n%s", diff)
 	}
 }

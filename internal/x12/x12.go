@@ -7,6 +7,12 @@
 // cannot be given an envelope structure is an error ([*SyntaxError]).
 // [Writer] always emits a padded 106-character ISA, exact counts and paired
 // control numbers, and refuses values that contain a delimiter.
+//
+// [Ack997] and [AckInterchange] build the 997 for every group received
+// (rejected ones included, with AK3/AK4/AK5/AK9 codes); [Pending997s] tracks
+// every group sent until its 997 arrives and lists the overdue and rejected
+// ones; [FileState] keeps a partner's control numbers and pending groups in
+// a file written atomically, for processes without a database.
 package x12
 
 import (

@@ -29,6 +29,22 @@ const (
 	TrackingN9  = "N9"
 )
 
+// Stock scopes for Profile.StockScope.
+const (
+	StockFull    = "full"
+	StockPartial = "partial"
+)
+
+// Character sets for Profile.Charset.
+const (
+	// CharsetExtended allows upper- and lower-case ASCII letters (the X12
+	// extended character set, without its accented letters).
+	CharsetExtended = "extended"
+	// CharsetBasic is the X12 basic character set: upper-case letters,
+	// digits, space and ! " & ' ( ) * + , - . / : ; ? =
+	CharsetBasic = "basic"
+)
+
 // Profile is the trading-partner profile: envelope identifiers, where the
 // partner puts tracking numbers, the unit of measure and element limits.
 // Zero fields take the defaults listed on each field.
@@ -52,8 +68,22 @@ type Profile struct {
 	// TrackingQualifier is the N901 that marks a tracking number when
 	// TrackingIn is "N9", default "2I".
 	TrackingQualifier string `json:"tracking_qualifier"`
-	// UOM is the W01-02 unit of measure, default "EA".
+	// UOM is the W01-02 unit of measure, default "EA". When UOMFactors
+	// lists it, W01 quantities are order units divided by its factor (an
+	// order that is not a whole number of that unit is refused).
 	UOM string `json:"uom"`
+	// UOMFactors gives the sellable units in one unit of measure, e.g.
+	// {"CS": 12}, for inbound quantities (945 W12, 846 QTY, 944 W07, 947
+	// W19) and for UOM. "EA" and UOM count 1 unless listed; an inbound
+	// quantity in another unit is counted as 1 per unit with a warning.
+	UOMFactors map[string]int `json:"uom_factors"`
+	// StockScope says what the partner's 846 lists: "full" (default; a SKU
+	// missing from it has zero) or "partial" (only the SKUs it names).
+	StockScope string `json:"stock_scope"`
+	// Charset is the character set of free text in our 940s: "extended"
+	// (default) or "basic" (upper case, X12 basic set). Accents are
+	// transliterated in both.
+	Charset string `json:"charset"`
 	// Element maximum lengths: N1-02 name (60), N3 address lines (55), N4-01 city (30).
 	MaxName    int `json:"max_name"`
 	MaxAddress int `json:"max_address"`
@@ -76,6 +106,8 @@ func (p Profile) withDefaults() (Profile, error) {
 	def(&p.TrackingIn, TrackingMAN)
 	def(&p.TrackingQualifier, "2I")
 	def(&p.UOM, "EA")
+	def(&p.StockScope, StockFull)
+	def(&p.Charset, CharsetExtended)
 	if p.MaxName == 0 {
 		p.MaxName = 60
 	}
@@ -102,6 +134,20 @@ func (p Profile) withDefaults() (Profile, error) {
 	if p.TrackingIn != TrackingMAN && p.TrackingIn != TrackingN9 {
 		probs = append(probs, `tracking_in must be "MAN" or "N9"`)
 	}
+	if p.StockScope != StockFull && p.StockScope != StockPartial {
+		probs = append(probs, `stock_scope must be "full" or "partial"`)
+	}
+	if p.Charset != CharsetExtended && p.Charset != CharsetBasic {
+		probs = append(probs, `charset must be "extended" or "basic"`)
+	}
+	factors := make(map[string]int, len(p.UOMFactors))
+	for u, f := range p.UOMFactors {
+		if f < 1 || strings.TrimSpace(u) == "" {
+			probs = append(probs, fmt.Sprintf("uom_factors: %q must map to a positive number of units", u))
+		}
+		factors[strings.ToUpper(strings.TrimSpace(u))] = f
+	}
+	p.UOMFactors = factors
 	if p.MaxName < 0 || p.MaxAddress < 0 || p.MaxCity < 0 {
 		probs = append(probs, "max_name, max_address and max_city must be positive")
 	}
@@ -111,10 +157,24 @@ func (p Profile) withDefaults() (Profile, error) {
 	return p, nil
 }
 
-// isaVersion is ISA12 for the profile's GS08.
+// units converts an inbound quantity q counted in uom to sellable units;
+// warn is set when the unit is unknown (counted as 1).
+func (p Profile) units(q int, uom string) (n int, warn string) {
+	uom = strings.ToUpper(strings.TrimSpace(uom))
+	if f, ok := p.UOMFactors[uom]; ok {
+		return q * f, ""
+	}
+	if uom == "" || uom == "EA" || uom == strings.ToUpper(p.UOM) {
+		return q, ""
+	}
+	return q, fmt.Sprintf("unit of measure %q has no factor in the profile's uom_factors: counted as 1 unit", uom)
+}
+
+// isaVersion is ISA12 for the profile's GS08: its first five characters
+// ("004010" and "004010UCS" → "00401", "005010" → "00501").
 func (p Profile) isaVersion() string {
 	if len(p.Version) >= 5 {
-		return p.Version[1:6]
+		return p.Version[:5]
 	}
 	return "00401"
 }
@@ -131,11 +191,14 @@ func NewFromMap(m map[string]any) (*Conn, error) {
 }
 
 func newFromMap(m map[string]any) (*Conn, error) {
-	mc, err := filefeed.ParseMap("ediwms", m, "profile")
+	mc, err := filefeed.ParseMap("ediwms", m, "profile", "state_dir")
 	if err != nil {
 		return nil, err
 	}
 	cfg := Config{Out: mc.Out, In: mc.In, Archive: mc.Archive, Error: mc.Error, StableAfter: mc.StableAfter, stableSet: mc.StableSet}
+	if cfg.StateDir, err = mc.String("state_dir"); err != nil {
+		return nil, err
+	}
 	v, ok := m["profile"]
 	if !ok {
 		return nil, errors.New("ediwms: profile is required (at least sender_id and receiver_id)")

@@ -16,6 +16,7 @@
 //	archive                   processed inbound files, default "archive"
 //	error                     rejected inbound files + reasons, default "error"
 //	stable_after              as in csvwms, default "1m"
+//	state_dir                 directory for the partner's state files (see below); default none
 //	profile                   required, strict (see Profile):
 //	    sender_qualifier, sender_id       ISA05/06 (us)
 //	    receiver_qualifier, receiver_id   ISA07/08 (the partner)
@@ -23,37 +24,68 @@
 //	    version, usage                    GS08 (004010), ISA15 (P)
 //	    tracking_in                       "MAN" (default) or "N9"
 //	    tracking_qualifier                N901 of tracking numbers (2I)
-//	    uom                               W01-02 (EA)
+//	    uom                               W01-02 (EA); W01 quantities are in it
+//	    uom_factors                       units per UOM, e.g. {CS: 12}: inbound
+//	                                      quantities become units, outbound
+//	                                      ones are divided by uom's factor
+//	    stock_scope                       846s are "full" (default) or "partial"
+//	    charset                           "extended" (default) or "basic" (upper case)
 //	    max_name, max_address, max_city   N1-02 60, N3 55, N4-01 30
 //
 // Free text (names, addresses, item names) is transliterated to ASCII
-// (é→e, ç→c, œ→oe…), stripped of delimiter characters and cut to the
-// element limits (see Clean). SKUs and references are never altered: one
-// that contains a delimiter is a permanent error.
+// (é→e, ç→c, œ→oe…: "Rémi Lefèvre, Hôtel-Dieu" becomes "Remi Lefevre,
+// Hotel-Dieu"), upper-cased for the basic character set, stripped of
+// delimiter characters and cut to the element limits (see Clean). SKUs and
+// references are never altered: one that contains a delimiter is a
+// permanent error.
 //
-// Files:
+// State: with state_dir, the partner's control numbers and the groups we
+// sent that await a 997 are kept in "<state_dir>/<partner>.x12state.json"
+// (x12.FileState), and the cancels awaiting an answer in
+// "<state_dir>/<partner>.cancels.json"; both are replaced atomically
+// (temporary name, then rename) on every change, so a restart neither reuses
+// a control number nor forgets a missing 997. Without state_dir they are in
+// memory only: control numbers restart at 1 with the process, which a
+// partner that checks duplicates will refuse. One process per partner and
+// state_dir.
 //
-//   - out/940_<external_ref>.edi: one 940 (W05 N) per order, written
-//     atomically with control numbers from Config.Numbers; its group is
-//     recorded in Config.Pending until the partner's 997 arrives.
-//     Resubmitting (the file, or its copy in archive/, has the same
-//     reference and lines) answers Created false; different lines under the
+// Files we write (out/):
+//
+//   - 940_<external_ref>.edi: one 940 (W05 N) per order, written atomically
+//     with fresh control numbers; its group is tracked until the partner's
+//     997 arrives (Overdue997 lists the late ones). Resubmitting (the file,
+//     or its copy in archive/, has the same reference and lines, as first
+//     sent or as last amended) answers Created false; other lines under the
 //     same reference are a permanent error.
-//   - out/940F_<external_ref>.edi: a cancel, the order's 940 repeated with
-//     W05 F and NTE*SPH*CANCELLED - DO NOT SHIP. The partner confirms (or
-//     not) by file: CancelOrder answers Cancelled false with CancelReason.
-//   - in/945*: shipping advices. Each 945 set is one "shipped" event, id
-//     "<file>#<GS06>-<ST02>"; cursor, archiving and error/ handling are
-//     csvwms's (the cursor is the last file name returned; a file is
-//     archived when a later call's cursor is at or past it; a file that does
-//     not parse or map goes to error/ with "<name>.reason.txt"). Parser
-//     warnings (count mismatches, line breaks…) and mapping warnings go into
-//     the event's Reason. A 997 for every group received is written to
-//     out/997_<file stem>.edi the first time the file is read.
-//   - in/997*: the partner's acknowledgements of our 940s
-//     (Pending997s.Acknowledge), read by Events and archived.
-//   - in/846*: stock. Stock reads the newest stable one (LIN/QTY; QTY 17 on
-//     hand, 33 available), Full, AsOf its mtime, 997s it, and archives older ones.
+//   - 940R_<external_ref>.<n>.edi: AmendOrder, the whole order again with
+//     W05 R (change); n counts the amendments.
+//   - 940F_<external_ref>.edi: CancelOrder, the order's last 940 repeated
+//     with W05 F and NTE*SPH*CANCELLED - DO NOT SHIP. The answer comes back
+//     by file: see CancelOrder for what it returns meanwhile.
+//   - 997_<inbound file stem>.edi: the acknowledgement of every functional
+//     group of an inbound file (except 997s), rejected ones included, with
+//     AK3/AK4/AK5/AK9 codes (x12.Ack997; a set other than 945, 846, 944,
+//     947 or 997 is rejected with AK5 code 1), written once per file name.
+//
+// Files we read (in/), by name prefix; any other stable file goes to
+// error/ with a reason file:
+//
+//   - 945*: shipping advices → Events. Each 945 set is one event, id
+//     "945:<ISA09><ISA10>:<ISA13>:<GS06>:<ST02>" (a file resent unchanged
+//     repeats its ids, so the hub's dedupe absorbs it): "shipped" with lines (from LX/W12, quantities
+//     in units per uom_factors), packages and tracking (MAN or N9, per
+//     profile) and carrier (W27); or "cancelled" when every W12 ships 0 (the
+//     warehouse closed the order unshipped). The cursor is the last file
+//     name returned; a file is archived when a later call's cursor is at or
+//     past it; a file that does not parse or map goes to error/ with
+//     "<name>.reason.txt". Parser and mapping warnings go into the event's
+//     Reason.
+//   - 997*: the partner's acknowledgements of our groups, read by Events and
+//     archived.
+//   - 846*: stock → Stock (full or partial per profile).
+//   - 944* and 947*: receipts and inventory adjustments → Movements
+//     (connector.StockMovements), with their own cursor and the same file
+//     rules as Events.
 package ediwms
 
 import (
@@ -80,18 +112,35 @@ import (
 // Kind is the connector kind registered by this package.
 const Kind = "edi"
 
-// CancelReason is the reason CancelOrder returns.
-const CancelReason = "cancel 940 (W05 F) sent; the warehouse confirms by file"
+// ErrCancelPending is wrapped (in a connector.RetryAfter) by CancelOrder
+// while the warehouse has not yet answered the cancel 940.
+var ErrCancelPending = errors.New("cancel 940 (W05 F) sent; waiting for the warehouse's answer by file")
+
+// Defaults for Config.CancelRecheck and Config.CancelAnswerWithin.
+const (
+	DefaultCancelRecheck      = 5 * time.Minute
+	DefaultCancelAnswerWithin = 72 * time.Hour
+)
 
 // File name prefixes.
 const (
-	orderPrefix  = "940_"
-	cancelPrefix = "940F_"
-	shipPrefix   = "945"
-	stockPrefix  = "846"
-	ackPrefix    = "997"
-	ediExt       = ".edi"
+	orderPrefix    = "940_"
+	amendPrefix    = "940R_"
+	cancelPrefix   = "940F_"
+	shipPrefix     = "945"
+	stockPrefix    = "846"
+	ackPrefix      = "997"
+	receiptPrefix  = "944"
+	adjustPrefix   = "947"
+	ediExt         = ".edi"
+	statePerm      = 0o644
+	cancelsSuffix  = ".cancels.json"
+	x12StateSuffix = ".x12state.json"
 )
+
+// supportedSets are the transaction sets we read; the 997s we send reject
+// any other set with AK5 code 1.
+var supportedSets = []string{"945", "846", "944", "947", "997"}
 
 func init() {
 	connector.Register(connector.Info{
@@ -118,10 +167,24 @@ type Config struct {
 	// StableAfter / NoStableWait: see csvwms.
 	StableAfter  time.Duration
 	NoStableWait bool
-	// Numbers hands out control numbers; default an in-memory one.
+	// StateDir, when set, keeps the partner's X12 state (control numbers,
+	// groups awaiting a 997) and the cancels awaiting an answer in files
+	// there, so they survive restarts (see x12.FileState). Without it they
+	// live in memory: control numbers restart at 1 with the process.
+	StateDir string
+	// Numbers hands out control numbers; default an in-memory one. Not
+	// with StateDir.
 	Numbers x12.ControlNumbers
-	// Pending tracks our groups awaiting a 997; default a new one.
+	// Pending tracks our groups awaiting a 997; default a new one. Not
+	// with StateDir.
 	Pending *x12.Pending997s
+	// CancelRecheck is the delay CancelOrder asks for (connector.RetryAfter)
+	// while a cancel is unanswered; default DefaultCancelRecheck.
+	CancelRecheck time.Duration
+	// CancelAnswerWithin is how long the warehouse has to answer a cancel
+	// before CancelOrder gives up with a permanent error; default
+	// DefaultCancelAnswerWithin.
+	CancelAnswerWithin time.Duration
 	// Now defaults to time.Now.
 	Now func() time.Time
 
@@ -131,6 +194,7 @@ type Config struct {
 // Conn is the X12 connector. It is safe for concurrent use.
 type Conn struct {
 	feed    *filefeed.Feed
+	mfeed   *filefeed.Feed // 944/947 movements: its own cursor
 	drop    filedrop.Drop
 	out     string
 	profile Profile
@@ -138,9 +202,14 @@ type Conn struct {
 	delims  x12.Delimiters
 	numbers x12.ControlNumbers
 	pending *x12.Pending997s
+	state   *x12.FileState // nil without StateDir
+	cancels *cancelBook
 
-	mu    sync.Mutex
-	acked map[string]bool // inbound files whose 997 is written
+	cancelRecheck, cancelWithin time.Duration
+
+	mu            sync.Mutex
+	acked         map[string]bool     // inbound files whose 997 is written
+	stockReturned []filedrop.FileInfo // partial 846 files the last Stock call returned
 }
 
 var _ connector.WMS = (*Conn)(nil)
@@ -164,12 +233,36 @@ func newConn(cfg Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{feed: feed, drop: cfg.Drop, out: feed.Out(),
-		acked: map[string]bool{}, numbers: cfg.Numbers, pending: cfg.Pending, delims: x12.DefaultDelimiters}
+	mfeed, err := filefeed.New(filefeed.Options{
+		Name: "ediwms", Drop: cfg.Drop,
+		Out: cfg.Out, In: cfg.In, Archive: cfg.Archive, Error: cfg.Error,
+		StableAfter: cfg.StableAfter, StableSet: cfg.stableSet, NoStableWait: cfg.NoStableWait,
+		Now: cfg.Now, FeedFile: isMovementFile,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{feed: feed, mfeed: mfeed, drop: cfg.Drop, out: feed.Out(),
+		acked: map[string]bool{}, numbers: cfg.Numbers, pending: cfg.Pending, delims: x12.DefaultDelimiters,
+		cancelRecheck: cmp.Or(cfg.CancelRecheck, DefaultCancelRecheck), cancelWithin: cmp.Or(cfg.CancelAnswerWithin, DefaultCancelAnswerWithin)}
 	if c.profile, err = cfg.Profile.withDefaults(); err != nil {
 		return nil, err
 	}
 	c.partner = c.profile.ReceiverQualifier + ":" + c.profile.ReceiverID
+	c.cancels = &cancelBook{byRef: map[string]*cancelRecord{}}
+	if cfg.StateDir != "" {
+		if cfg.Numbers != nil || cfg.Pending != nil {
+			return nil, errors.New("ediwms: state_dir keeps control numbers and pending 997s itself: do not set Numbers or Pending with it")
+		}
+		if c.state, err = x12.OpenFileState(cfg.StateDir, c.partner); err != nil {
+			return nil, fmt.Errorf("ediwms: %w", err)
+		}
+		c.numbers, c.pending = c.state, c.state.Pending()
+		c.cancels.path = strings.TrimSuffix(c.state.Path(), x12StateSuffix) + cancelsSuffix
+		if err := c.cancels.load(); err != nil {
+			return nil, err
+		}
+	}
 	if c.numbers == nil {
 		c.numbers = &x12.MemoryControlNumbers{}
 	}
@@ -178,6 +271,33 @@ func newConn(cfg Config) (*Conn, error) {
 	}
 	return c, nil
 }
+
+// saveState writes the X12 state file after a change to the pending 997s
+// (no-op without StateDir).
+func (c *Conn) saveState() error {
+	if c.state == nil {
+		return nil
+	}
+	if err := c.state.Save(); err != nil {
+		return fmt.Errorf("ediwms: %w", err)
+	}
+	return nil
+}
+
+// Overdue997 lists the groups we sent to the partner (940s, amendments,
+// cancels) whose 997 has not arrived more than after after they were sent,
+// oldest first. The hub can poll it (e.g. with the partner's SLA, often a
+// few hours) and show the result to the operator; with StateDir the list
+// survives restarts.
+func (c *Conn) Overdue997(now time.Time, after time.Duration) []x12.SentGroup {
+	return c.pending.Overdue(now, after)
+}
+
+// Rejected997 lists the groups we sent that the partner's 997 rejected in
+// whole or in part (AK9 R or P), oldest first; each needs the operator (a
+// 940 the 3PL did not take will not ship). Kept, with StateDir, for
+// x12.StateKeepAcked.
+func (c *Conn) Rejected997() []x12.SentGroup { return c.pending.Rejected() }
 
 // Pending returns the tracker of our groups awaiting the partner's 997.
 func (c *Conn) Pending() *x12.Pending997s { return c.pending }
@@ -215,10 +335,26 @@ func (c *Conn) envelope(fid string, set *x12.TransactionSet) *x12.Interchange {
 	return &x12.Interchange{ISA: isa, Groups: []*x12.FunctionalGroup{{GS: gs, Sets: []*x12.TransactionSet{set}}}}
 }
 
-// build940 maps o to a 940 set body (W05 N).
-func (c *Conn) build940(o *order.WarehouseOrder) *x12.TransactionSet {
+// W05-01 purpose codes of our 940s.
+const (
+	purposeNew    = "N"
+	purposeChange = "R"
+	purposeCancel = "F"
+)
+
+// Element maximum lengths of identifiers we never cut (X12 4010).
+const (
+	maxRef = 22 // W05-02 depositor order number
+	maxSKU = 48 // W01-05 product/service id
+)
+
+// build940 maps o to a 940 set body with W05-01 purpose. Quantities are
+// in the profile's UOM: divided by its uom_factors entry when it has one
+// (a quantity that is not a whole number of that unit is a permanent
+// error: the warehouse would ship more or less than ordered).
+func (c *Conn) build940(o *order.WarehouseOrder, purpose string) (*x12.TransactionSet, error) {
 	p, d := c.profile, c.delims
-	cl := func(s string, n int) string { return Clean(s, d, n) }
+	cl := func(s string, n int) string { return cleanFor(p, s, d, n) }
 	t := &x12.TransactionSet{ST: x12.NewSegment("ST", "940", "")}
 	add := func(id string, vs ...string) {
 		for len(vs) > 0 && vs[len(vs)-1] == "" {
@@ -226,7 +362,7 @@ func (c *Conn) build940(o *order.WarehouseOrder) *x12.TransactionSet {
 		}
 		t.Segments = append(t.Segments, x12.NewSegment(id, vs...))
 	}
-	add("W05", "N", o.ExternalRef, cl(o.OrderName, 22))
+	add("W05", purpose, o.ExternalRef, cl(o.OrderName, 22))
 	a := o.ShipTo
 	add("N1", "ST", cl(a.Name, p.MaxName))
 	if a.Company != "" {
@@ -251,16 +387,29 @@ func (c *Conn) build940(o *order.WarehouseOrder) *x12.TransactionSet {
 		add("W66", "PP", "ZZ", "", "", m) // routing = the shop's shipping method
 	}
 	total := 0
+	f := max(p.UOMFactors[strings.ToUpper(p.UOM)], 1)
+	if len(o.ExternalRef) > maxRef {
+		return nil, connector.Permanent(fmt.Errorf("ediwms: external reference %q is longer than W05-02 allows (%d characters)", o.ExternalRef, maxRef))
+	}
 	for _, l := range o.Lines {
+		if len(l.SKU) > maxSKU {
+			return nil, connector.Permanent(fmt.Errorf("ediwms: order %s line %d: SKU %q is longer than W01-05 allows (%d characters); SKUs are never cut",
+				o.ExternalRef, l.LineNo, l.SKU, maxSKU))
+		}
+		if l.Quantity%f != 0 {
+			return nil, connector.Permanent(fmt.Errorf("ediwms: order %s line %d (%s): %d units is not a whole number of %s (%d units each)",
+				o.ExternalRef, l.LineNo, l.SKU, l.Quantity, p.UOM, f))
+		}
+		q := l.Quantity / f
 		add("LX", strconv.Itoa(l.LineNo))
-		add("W01", strconv.Itoa(l.Quantity), p.UOM, "", "SK", l.SKU)
+		add("W01", strconv.Itoa(q), p.UOM, "", "SK", l.SKU)
 		if n := cl(l.Name, 45); n != "" {
 			add("G69", n)
 		}
-		total += l.Quantity
+		total += q
 	}
 	add("W76", strconv.Itoa(total))
-	return t
+	return t, nil
 }
 
 // write encodes ic with fresh control numbers, writes it atomically and
@@ -278,7 +427,7 @@ func (c *Conn) write(ctx context.Context, name string, ic *x12.Interchange) erro
 		return c.fail(err)
 	}
 	c.pending.SentInterchange(c.partner, written, c.now())
-	return nil
+	return c.saveState()
 }
 
 // readSent reads our earlier file name from out/ or archive/ (nil if none).
@@ -305,7 +454,10 @@ func (c *Conn) SubmitOrder(ctx context.Context, o *order.WarehouseOrder) (connec
 	if err != nil {
 		return connector.SubmitResult{}, connector.Permanent(err)
 	}
-	set := c.build940(o)
+	set, err := c.build940(o, purposeNew)
+	if err != nil {
+		return connector.SubmitResult{}, err
+	}
 	if err := c.ensureDirs(ctx); err != nil {
 		return connector.SubmitResult{}, err
 	}
@@ -315,8 +467,15 @@ func (c *Conn) SubmitOrder(ctx context.Context, o *order.WarehouseOrder) (connec
 		return res, err
 	}
 	if old != nil {
+		// The same order again, as first sent or as last amended.
 		if err := sameOrder(set, old); err != nil {
-			return res, connector.Permanent(fmt.Errorf("ediwms: %s/%s: order %s: %w", dir, name, o.ExternalRef, err))
+			_, lastName, last, lerr := c.latestAmendment(ctx, o.ExternalRef)
+			if lerr != nil {
+				return res, lerr
+			}
+			if last == nil || sameOrder(set, last) != nil {
+				return res, connector.Permanent(fmt.Errorf("ediwms: %s/%s: order %s: %w", dir, cmp.Or(lastName, name), o.ExternalRef, err))
+			}
 		}
 		return res, nil
 	}
@@ -325,6 +484,113 @@ func (c *Conn) SubmitOrder(ctx context.Context, o *order.WarehouseOrder) (connec
 	}
 	res.Created = true
 	return res, nil
+}
+
+// amendName is the file of the n-th amendment (n >= 1) of ref.
+func amendName(ref string, n int) string {
+	return fmt.Sprintf("%s%s.%d%s", amendPrefix, ref, n, ediExt)
+}
+
+// latestAmendment finds the last amendment written for ref: its number
+// (0: none), name and content.
+func (c *Conn) latestAmendment(ctx context.Context, ref string) (int, string, []byte, error) {
+	n, name := 0, ""
+	var last []byte
+	for {
+		nm := amendName(ref, n+1)
+		_, data, err := c.readSent(ctx, nm)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		if data == nil {
+			return n, name, last, nil
+		}
+		n, name, last = n+1, nm, data
+	}
+}
+
+// AmendOrder sends a change to an order already submitted: its full 940
+// again with W05-01 R (change/replace), in out/940R_<external_ref>.<n>.edi
+// (n = 1, 2, … per amendment). The warehouse replaces the order's lines and
+// address with the new ones; the external reference never changes.
+// Amending with exactly the content last sent (the original or the latest
+// amendment) writes nothing, so a retry is harmless. An order never
+// submitted, or already cancelled (a W05 F was sent), cannot be amended: a
+// permanent error. The warehouse confirms by its 997 (see Overdue997) and
+// later ships what the amended order says; a 945 already in flight for the
+// old lines is reported as it comes.
+//
+// The hub calls it through a type assertion, as for the other optional
+// capabilities:
+//
+//	if a, ok := wms.(interface {
+//		AmendOrder(context.Context, *order.WarehouseOrder) error
+//	}); ok { err = a.AmendOrder(ctx, wo) }
+func (c *Conn) AmendOrder(ctx context.Context, o *order.WarehouseOrder) error {
+	if err := o.Validate(); err != nil {
+		return connector.Permanent(err)
+	}
+	orderName, err := refName(orderPrefix, o.ExternalRef)
+	if err != nil {
+		return connector.Permanent(err)
+	}
+	cancelName, _ := refName(cancelPrefix, o.ExternalRef)
+	if err := c.ensureDirs(ctx); err != nil {
+		return err
+	}
+	if _, done, err := c.readSent(ctx, cancelName); err != nil {
+		return err
+	} else if done != nil {
+		return connector.Permanent(fmt.Errorf("ediwms: amend %s: the order was cancelled (W05 F sent)", o.ExternalRef))
+	}
+	_, orig, err := c.readSent(ctx, orderName)
+	if err != nil {
+		return err
+	}
+	if orig == nil {
+		return connector.Permanent(fmt.Errorf("ediwms: amend %s: no 940 was sent for this reference (submit it first)", o.ExternalRef))
+	}
+	n, _, last, err := c.latestAmendment(ctx, o.ExternalRef)
+	if err != nil {
+		return err
+	}
+	if last == nil {
+		last = orig
+	}
+	set, err := c.build940(o, purposeChange)
+	if err != nil {
+		return err
+	}
+	if same, err := sameBody(set, last); err != nil {
+		return connector.Permanent(fmt.Errorf("ediwms: amend %s: %w", o.ExternalRef, err))
+	} else if same {
+		return nil
+	}
+	return c.write(ctx, amendName(o.ExternalRef, n+1), c.envelope("OW", set))
+}
+
+// sameBody reports whether the one 940 in file old has the body of set,
+// W05-01 (the purpose) aside.
+func sameBody(set *x12.TransactionSet, old []byte) (bool, error) {
+	ics, _, err := x12.Parse(bytes.NewReader(old))
+	if err != nil || len(ics) != 1 || len(ics[0].Groups) != 1 || len(ics[0].Groups[0].Sets) != 1 {
+		return false, fmt.Errorf("the last 940 sent does not read back as one 940: %v", err)
+	}
+	render := func(t *x12.TransactionSet) []string {
+		var out []string
+		for _, s := range t.Segments {
+			vs := []string{s.ID}
+			for i, e := range s.Elements {
+				if s.ID == "W05" && i == 0 {
+					continue
+				}
+				vs = append(vs, strings.Join(e.Components(), "\x00"))
+			}
+			out = append(out, strings.Join(vs, "\x01"))
+		}
+		return out
+	}
+	return slices.Equal(render(set), render(ics[0].Groups[0].Sets[0])), nil
 }
 
 // lineKey lists a 940's (W05-02, LX, W01 quantity, W01 item) in order.
@@ -357,70 +623,139 @@ func sameOrder(set *x12.TransactionSet, old []byte) error {
 	return nil
 }
 
-// CancelOrder writes out/940F_<external_ref>.edi: the order's 940 repeated
-// with W05 F. The partner confirms asynchronously, so the answer is always
-// Cancelled false with CancelReason. A cancel already written is not
-// written again. Cancelling an order never sent is a permanent error.
+// CancelOrder asks the warehouse to cancel with a 940 W05 F in
+// out/940F_<external_ref>.edi: the order's last 940 (the original or the
+// latest amendment) repeated with W05-01 F and NTE*SPH*CANCELLED - DO NOT
+// SHIP. It is written once. The warehouse answers later, by file, so
+// CancelOrder answers only once that answer was read from the feed:
+//
+//   - a 945 for the reference that ships nothing (every W12 shipped
+//     quantity 0) means the warehouse closed the order unshipped: Events
+//     reports it as EventCancelled and CancelOrder answers Cancelled true;
+//   - a 945 that ships units means it was too late: Events reports the
+//     shipment and CancelOrder answers Cancelled false, "already shipped";
+//   - until then CancelOrder returns connector.RetryAfter(CancelRecheck,
+//     ErrCancelPending): the hub's cancel job waits and asks again (it never
+//     accepts or rejects the merchant's request on a guess);
+//   - with no answer CancelAnswerWithin after the cancel was sent, it
+//     returns a permanent error for the operator to settle with the 3PL.
+//
+// The answer is known from the Events feed of this connector (with
+// StateDir also across restarts). Cancelling an order never sent is a
+// permanent error.
 func (c *Conn) CancelOrder(ctx context.Context, externalRef string) (connector.CancelResult, error) {
 	name, err := refName(cancelPrefix, externalRef)
 	if err != nil {
 		return connector.CancelResult{}, connector.Permanent(err)
 	}
+	if res, ok := c.cancels.answer(externalRef); ok {
+		return res, nil
+	}
 	orderName, _ := refName(orderPrefix, externalRef)
 	if err := c.ensureDirs(ctx); err != nil {
 		return connector.CancelResult{}, err
 	}
-	res := connector.CancelResult{Cancelled: false, Reason: CancelReason}
-	if _, done, err := c.readSent(ctx, name); err != nil || done != nil {
-		return res, err
-	}
-	_, old, err := c.readSent(ctx, orderName)
+	_, done, err := c.readSent(ctx, name)
 	if err != nil {
 		return connector.CancelResult{}, err
 	}
-	if old == nil {
-		return connector.CancelResult{}, connector.Permanent(fmt.Errorf("ediwms: cancel %s: no 940 was sent for this reference", externalRef))
-	}
-	ics, _, err := x12.Parse(bytes.NewReader(old))
-	if err != nil || len(ics) != 1 || len(ics[0].Groups) != 1 || len(ics[0].Groups[0].Sets) != 1 {
-		return connector.CancelResult{}, connector.Permanent(fmt.Errorf("ediwms: cancel %s: the sent 940 does not read back: %v", externalRef, err))
-	}
-	sent := ics[0].Groups[0].Sets[0]
-	set := &x12.TransactionSet{ST: x12.NewSegment("ST", "940", "")}
-	nte := false
-	for _, s := range sent.Segments {
-		if s.ID == "W05" {
-			s.Elements[0] = x12.Simple("F")
+	if done == nil {
+		_, old, err := c.readSent(ctx, orderName)
+		if err != nil {
+			return connector.CancelResult{}, err
 		}
-		if !nte && (s.ID == "W66" || s.ID == "LX") {
-			set.Segments = append(set.Segments, x12.NewSegment("NTE", "SPH", "CANCELLED - DO NOT SHIP"))
-			nte = true
+		if old == nil {
+			return connector.CancelResult{}, connector.Permanent(fmt.Errorf("ediwms: cancel %s: no 940 was sent for this reference", externalRef))
 		}
-		set.Segments = append(set.Segments, s)
+		_, _, last, err := c.latestAmendment(ctx, externalRef)
+		if err != nil {
+			return connector.CancelResult{}, err
+		}
+		if last != nil {
+			old = last
+		}
+		ics, _, err := x12.Parse(bytes.NewReader(old))
+		if err != nil || len(ics) != 1 || len(ics[0].Groups) != 1 || len(ics[0].Groups[0].Sets) != 1 {
+			return connector.CancelResult{}, connector.Permanent(fmt.Errorf("ediwms: cancel %s: the sent 940 does not read back: %v", externalRef, err))
+		}
+		sent := ics[0].Groups[0].Sets[0]
+		set := &x12.TransactionSet{ST: x12.NewSegment("ST", "940", "")}
+		nte := false
+		for _, s := range sent.Segments {
+			if s.ID == "W05" {
+				s.Elements[0] = x12.Simple(purposeCancel)
+			}
+			if !nte && (s.ID == "W66" || s.ID == "LX") {
+				set.Segments = append(set.Segments, x12.NewSegment("NTE", "SPH", "CANCELLED - DO NOT SHIP"))
+				nte = true
+			}
+			set.Segments = append(set.Segments, s)
+		}
+		if err := c.write(ctx, name, c.envelope("OW", set)); err != nil {
+			return connector.CancelResult{}, err
+		}
 	}
-	if err := c.write(ctx, name, c.envelope("OW", set)); err != nil {
+	// Re-check: the answer may have been read while we wrote.
+	if res, ok := c.cancels.answer(externalRef); ok {
+		return res, nil
+	}
+	sentAt, err := c.cancels.requested(externalRef, c.now())
+	if err != nil {
 		return connector.CancelResult{}, err
 	}
-	return res, nil
+	if wait := c.now().Sub(sentAt); wait > c.cancelWithin {
+		return connector.CancelResult{}, connector.Permanent(fmt.Errorf(
+			"ediwms: cancel %s: no answer from the warehouse %s after the cancel 940 (W05 F) was sent at %s (neither a 945 shipping nothing nor a shipment): settle it with the 3PL",
+			externalRef, wait.Round(time.Minute), sentAt.UTC().Format(time.RFC3339)))
+	}
+	return connector.CancelResult{}, connector.RetryAfter(c.cancelRecheck, fmt.Errorf("ediwms: cancel %s: %w", externalRef, ErrCancelPending))
 }
 
 func isKind(name, prefix string) bool {
 	return !filedrop.Ignored(name) && strings.HasPrefix(name, prefix)
 }
 
-// Events reads the partner's 997s, then returns shipped events from 945
-// files after cursor (a file name), whole files at a time.
+// knownFile reports whether an inbound file name starts with a prefix this
+// connector reads.
+func knownFile(name string) bool {
+	for _, p := range []string{shipPrefix, ackPrefix, stockPrefix, receiptPrefix, adjustPrefix} {
+		if isKind(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// unknownReason is the reason file text of an inbound file no reader takes.
+const unknownReason = "the file name does not start with 945, 944, 947, 846 or 997, so no reader of this connector takes it " +
+	"(the file name says what the file holds); rename it and put it back in the inbound folder if it is one of those\n"
+
+// Events reads the partner's 997s (Overdue997, Rejected997), moves inbound
+// files no reader takes to error/, then returns the shipped and cancelled
+// events of the 945 files after cursor (a file name), whole files at a
+// time. See the package documentation for ids, archive and error/.
 func (c *Conn) Events(ctx context.Context, cursor string, limit int) ([]connector.Event, string, error) {
 	if err := c.ensureDirs(ctx); err != nil {
 		return nil, cursor, err
 	}
-	all, stable, err := c.feed.ListIn(ctx, func(name string) bool { return isKind(name, shipPrefix) || isKind(name, ackPrefix) })
+	all, stable, err := c.feed.ListIn(ctx, func(name string) bool { return !filedrop.Ignored(name) })
 	if err != nil {
 		return nil, cursor, err
 	}
 	slices.SortFunc(all, func(a, b filedrop.FileInfo) int { return strings.Compare(a.Name, b.Name) })
 	var inbox []filedrop.FileInfo
 	for _, fi := range all {
+		if !knownFile(fi.Name) {
+			if stable[fi.Name] {
+				if err := c.feed.Quarantine(ctx, fi, unknownReason); err != nil {
+					return nil, cursor, err
+				}
+			}
+			continue
+		}
+		if !isKind(fi.Name, shipPrefix) && !isKind(fi.Name, ackPrefix) {
+			continue // 846: Stock; 944/947: Movements
+		}
 		if isKind(fi.Name, ackPrefix) {
 			if stable[fi.Name] {
 				if err := c.readAcks(ctx, fi); err != nil {
@@ -452,21 +787,30 @@ func (c *Conn) readAcks(ctx context.Context, fi filedrop.FileInfo) error {
 	if err != nil {
 		return c.feed.Quarantine(ctx, fi, "997 file does not parse: "+err.Error()+"\n")
 	}
-	c.applyAcks(ics)
+	if err := c.applyAcks(ics); err != nil {
+		return err
+	}
 	_, err = c.feed.MoveUnique(ctx, fi, c.feed.Archive())
 	return err
 }
 
-func (c *Conn) applyAcks(ics []*x12.Interchange) {
+func (c *Conn) applyAcks(ics []*x12.Interchange) error {
+	n := 0
 	for _, ic := range ics {
 		for _, g := range ic.Groups {
 			for _, t := range g.Sets {
 				if t.Code() == "997" {
-					_, _ = c.pending.Acknowledge(c.partner, t, c.now())
+					if sg, _ := c.pending.Acknowledge(c.partner, t, c.now()); sg != nil {
+						n++
+					}
 				}
 			}
 		}
 	}
+	if n == 0 {
+		return nil
+	}
+	return c.saveState()
 }
 
 // ack writes out/997_<stem>.edi acknowledging every non-FA group of ics,
@@ -494,7 +838,7 @@ func (c *Conn) ack(ctx context.Context, fi filedrop.FileInfo, ics []*x12.Interch
 		if len(recv.Groups) == 0 {
 			continue
 		}
-		reply := x12.AckInterchange(&recv, x12.AckOptions{}, c.now().UTC())
+		reply := x12.AckInterchange(&recv, x12.AckOptions{Supported: supportedSets}, c.now().UTC())
 		data, _, err := x12.Encode(ctx, reply, x12.WriterOptions{Delimiters: c.delims, Newline: "\n", Numbers: c.numbers, Partner: c.partner})
 		if err != nil {
 			return fmt.Errorf("ediwms: 997 for %s: %w", fi.Name, err)
@@ -510,6 +854,16 @@ func (c *Conn) ack(ctx context.Context, fi filedrop.FileInfo, ics []*x12.Interch
 	c.acked[name] = true
 	c.mu.Unlock()
 	return nil
+}
+
+// eventID identifies a 945 set by its envelope as the partner wrote it:
+// "945:<ISA09 date><ISA10 time>:<ISA13>:<GS06>:<ST02>". A file the partner
+// sends again unchanged (a common EDI retry) gives the same ids, so the
+// hub's event dedupe absorbs it; the date keeps partners that restart their
+// control numbers (daily, say) from colliding.
+func eventID(ic *x12.Interchange, g *x12.FunctionalGroup, t *x12.TransactionSet) string {
+	return fmt.Sprintf("945:%s%s:%s:%s:%s", strings.TrimSpace(ic.ISA.Value(9)), strings.TrimSpace(ic.ISA.Value(10)),
+		ic.ControlNumber(), g.ControlNumber(), t.ControlNumber())
 }
 
 // inSet reports whether parser warning w is about set t.
@@ -529,20 +883,22 @@ func (c *Conn) shipmentEvents(fi filedrop.FileInfo, data []byte) ([]*x12.Interch
 		return nil, nil, "does not parse as X12: " + err.Error() + "\n"
 	}
 	type found struct {
-		g *x12.FunctionalGroup
-		t *x12.TransactionSet
+		ic *x12.Interchange
+		g  *x12.FunctionalGroup
+		t  *x12.TransactionSet
 	}
 	var sets []found
 	var other []string
 	for _, ic := range ics {
 		for _, g := range ic.Groups {
 			if g.FunctionalID() == "FA" {
-				c.applyAcks([]*x12.Interchange{{Groups: []*x12.FunctionalGroup{g}}})
+				// A failed save is retried with the next change of the state.
+				_ = c.applyAcks([]*x12.Interchange{{Groups: []*x12.FunctionalGroup{g}}})
 				continue
 			}
 			for _, t := range g.Sets {
 				if t.Code() == "945" {
-					sets = append(sets, found{g, t})
+					sets = append(sets, found{ic, g, t})
 				} else {
 					other = append(other, fmt.Sprintf("set %s %s ignored (not a 945)", t.Code(), t.ControlNumber()))
 				}
@@ -561,13 +917,26 @@ func (c *Conn) shipmentEvents(fi filedrop.FileInfo, data []byte) ([]*x12.Interch
 	fileWarns = append(fileWarns, other...)
 	var evs []connector.Event
 	var bad []string
+	var answers []func() // cancel answers, recorded once the file is accepted
 	for _, f := range sets {
 		sh, mw, err := Read945(f.t, c.profile)
+		id := eventID(f.ic, f.g, f.t)
+		if errors.Is(err, ErrNothingShipped) {
+			// The warehouse closed the order without shipping: the answer
+			// to a cancel, or a cancel of its own.
+			at := cmp.Or(sh.ShippedAt, fi.ModTime.UTC())
+			reason := "945 ships nothing: " + strings.Join(mw, "; ")
+			ref, detail := sh.ExternalRef, fmt.Sprintf("945 %s in %s ships nothing", f.t.ControlNumber(), fi.Name)
+			answers = append(answers, func() { _ = c.cancels.answered(ref, answerCancelled, detail, c.now()) })
+			evs = append(evs, connector.Event{ID: id, Type: connector.EventCancelled, ExternalRef: sh.ExternalRef, At: at, Reason: reason})
+			continue
+		}
 		if err != nil {
 			bad = append(bad, fmt.Sprintf("945 %s: %v", f.t.ControlNumber(), err))
 			continue
 		}
-		id := fi.Name + "#" + f.g.ControlNumber() + "-" + f.t.ControlNumber()
+		ref, detail := sh.ExternalRef, fmt.Sprintf("945 %s in %s", f.t.ControlNumber(), fi.Name)
+		answers = append(answers, func() { _ = c.cancels.answered(ref, answerShipped, detail, c.now()) })
 		if sh.ID == "" {
 			sh.ID = id
 		}
@@ -590,6 +959,10 @@ func (c *Conn) shipmentEvents(fi filedrop.FileInfo, data []byte) ([]*x12.Interch
 	if len(bad) > 0 {
 		return ics, nil, strings.Join(bad, "\n") + "\n"
 	}
+	// A failed save of an answer is retried with the next change.
+	for _, a := range answers {
+		a()
+	}
 	return ics, evs, ""
 }
 
@@ -601,9 +974,16 @@ func atoi(s string) (int, bool) {
 	return 0, false
 }
 
-// Read945 maps one 945 set to a shipment. It fails only when the set has no
-// W06 depositor order number or no shipped W12 line; everything else it
-// tolerates and reports as warnings. Lines take their number from the
+// ErrNothingShipped is returned by Read945 for a 945 whose W12 lines all ship
+// zero units: the warehouse closed the order without shipping it. The
+// shipment returned with it has ExternalRef and ShippedAt set.
+var ErrNothingShipped = errors.New("no W12 line ships any unit")
+
+// Read945 maps one 945 set to a shipment. It fails when the set has no W06
+// depositor order number or no W12 line, and with ErrNothingShipped when
+// every W12 ships zero; everything else it tolerates and reports as
+// warnings. Shipped quantities are converted to units with the profile's
+// uom_factors (W12-05). Lines take their number from the
 // enclosing LX; packages and tracking come from MAN (or N9, per profile),
 // the carrier from W27-02 (SCAC) and the service from W27-03.
 func Read945(t *x12.TransactionSet, p Profile) (order.Shipment, []string, error) {
@@ -630,7 +1010,7 @@ func Read945(t *x12.TransactionSet, p Profile) (order.Shipment, []string, error)
 	lineQty := map[[2]string]int{}
 	var lineOrder [][2]string
 	line := 0
-	haveLX := false
+	haveLX, sawW12 := false, false
 	var curPkg *pkgAcc
 	for _, s := range t.Segments {
 		v := func(n int) string { return strings.TrimSpace(s.Value(n)) }
@@ -701,11 +1081,17 @@ func Read945(t *x12.TransactionSet, p Profile) (order.Shipment, []string, error)
 				continue
 			}
 			sku := cmp.Or(v(7), v(9), v(6))
+			sawW12 = true
 			if st := v(1); st != "CC" {
 				warn("line %d (%s): status %q, shipped %d of %s ordered", line, sku, st, q, v(2))
 			}
 			if q <= 0 {
 				continue
+			}
+			if u, w := p.units(q, v(5)); w != "" {
+				warn("line %d (%s): %s", line, sku, w)
+			} else {
+				q = u
 			}
 			k := [2]string{strconv.Itoa(line), sku}
 			if _, seen := lineQty[k]; !seen {
@@ -727,8 +1113,11 @@ func Read945(t *x12.TransactionSet, p Profile) (order.Shipment, []string, error)
 		n, _ := strconv.Atoi(k[0])
 		sh.Lines = append(sh.Lines, order.ShipmentLine{LineNo: n, SKU: k[1], Quantity: lineQty[k]})
 	}
+	if len(sh.Lines) == 0 && sawW12 {
+		return sh, warns, ErrNothingShipped
+	}
 	if len(sh.Lines) == 0 {
-		return sh, warns, errors.New("no shipped W12 line")
+		return sh, warns, errors.New("no W12 line")
 	}
 	if len(pkgs) == 0 {
 		warn("no tracking number (%s)", p.TrackingIn)
@@ -746,8 +1135,10 @@ func Read945(t *x12.TransactionSet, p Profile) (order.Shipment, []string, error)
 }
 
 // Read846 maps 846 sets to stock items: LIN (SK, VN, else the first id) and
-// QTY (17 on hand, 33 available; one of them alone is both).
-func Read846(sets []*x12.TransactionSet) ([]connector.StockItem, []string) {
+// QTY (17 on hand, 33 available; one of them alone is both), quantities
+// converted to units with the profile's uom_factors (QTY-03).
+func Read846(sets []*x12.TransactionSet, p Profile) ([]connector.StockItem, []string) {
+	p, _ = p.withDefaults()
 	var warns []string
 	type acc struct {
 		onHand, avail       int
@@ -789,6 +1180,11 @@ func Read846(sets []*x12.TransactionSet) ([]connector.StockItem, []string) {
 					warns = append(warns, fmt.Sprintf("QTY %q is not a number at %s", v(2), s.Pos))
 					continue
 				}
+				if u, w := p.units(q, v(3)); w != "" {
+					warns = append(warns, fmt.Sprintf("QTY at %s: %s", s.Pos, w))
+				} else {
+					q = u
+				}
 				switch v(1) {
 				case "17":
 					cur.onHand, cur.hasOnHand = q, true
@@ -817,9 +1213,17 @@ func Read846(sets []*x12.TransactionSet) ([]connector.StockItem, []string) {
 	return items, warns
 }
 
-// Stock reads the newest stable 846 file in in/, acknowledges it with a
-// 997, and archives older ones. A newest file that does not parse is moved
-// to error/ and the next one is tried.
+// Stock reads the partner's 846 files in in/ and acknowledges each with a
+// 997. With stock_scope "full" (default) it returns the newest stable file
+// that reads as a Full snapshot, AsOf its modification time, and archives
+// the older ones (a newer full snapshot supersedes them). With "partial" it
+// merges every stable 846 file (for a SKU the newest file wins), returns
+// them as one snapshot with Full false, AsOf the modification time of the
+// oldest file merged (so the hub subtracts, if anything, too many units
+// sent since, never too few), and archives the files the previous call
+// returned. A file that does not parse or has no 846 set is moved to
+// error/ with a reason; mapping warnings are not in the snapshot (see
+// Read846).
 func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 	if err := c.ensureDirs(ctx); err != nil {
 		return connector.StockSnapshot{}, err
@@ -828,8 +1232,7 @@ func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 	if err != nil {
 		return connector.StockSnapshot{}, err
 	}
-	var items []connector.StockItem
-	fi, ok, err := c.feed.Latest(ctx, files, stable, func(fi filedrop.FileInfo, data []byte) (string, error) {
+	read := func(fi filedrop.FileInfo, data []byte) ([]connector.StockItem, string, error) {
 		ics, _, err := x12.Parse(bytes.NewReader(data))
 		var sets []*x12.TransactionSet
 		for _, ic := range ics {
@@ -843,15 +1246,27 @@ func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 		}
 		switch {
 		case err != nil:
-			return "does not parse as X12: " + err.Error() + "\n", nil
+			return nil, "does not parse as X12: " + err.Error() + "\n", nil
 		case len(sets) == 0:
-			return "no 846 transaction set in the file\n", nil
+			if err := c.ack(ctx, fi, ics); err != nil {
+				return nil, "", err
+			}
+			return nil, "no 846 transaction set in the file\n", nil
 		}
 		if err := c.ack(ctx, fi, ics); err != nil {
-			return "", err
+			return nil, "", err
 		}
-		items, _ = Read846(sets)
-		return "", nil
+		items, _ := Read846(sets, c.profile)
+		return items, "", nil
+	}
+	if c.profile.StockScope == StockPartial {
+		return c.partialStock(ctx, files, stable, read)
+	}
+	var items []connector.StockItem
+	fi, ok, err := c.feed.Latest(ctx, files, stable, func(fi filedrop.FileInfo, data []byte) (string, error) {
+		its, reason, err := read(fi, data)
+		items = its
+		return reason, err
 	})
 	if err != nil {
 		return connector.StockSnapshot{}, err
@@ -860,4 +1275,72 @@ func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 		return connector.StockSnapshot{}, fmt.Errorf("ediwms: no readable %s* stock file in %s/ yet", stockPrefix, c.feed.In())
 	}
 	return connector.StockSnapshot{AsOf: fi.ModTime.UTC(), Full: true, Items: items}, nil
+}
+
+// partialStock merges the stable partial 846 files; see Stock.
+func (c *Conn) partialStock(ctx context.Context, files []filedrop.FileInfo, stable map[string]bool,
+	read func(filedrop.FileInfo, []byte) ([]connector.StockItem, string, error)) (connector.StockSnapshot, error) {
+	c.mu.Lock()
+	done := c.stockReturned
+	c.stockReturned = nil
+	c.mu.Unlock()
+	var todo []filedrop.FileInfo
+	for _, fi := range files {
+		if !stable[fi.Name] {
+			continue
+		}
+		if slices.ContainsFunc(done, func(d filedrop.FileInfo) bool {
+			return d.Name == fi.Name && d.ModTime.Equal(fi.ModTime) && d.Size == fi.Size
+		}) {
+			if _, err := c.feed.MoveUnique(ctx, fi, c.feed.Archive()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return connector.StockSnapshot{}, err
+			}
+			continue
+		}
+		todo = append(todo, fi)
+	}
+	slices.SortFunc(todo, func(a, b filedrop.FileInfo) int { // oldest first: newer values overwrite
+		return cmp.Or(a.ModTime.Compare(b.ModTime), strings.Compare(a.Name, b.Name))
+	})
+	var snap connector.StockSnapshot
+	by := map[string]int{}
+	var used []filedrop.FileInfo
+	for _, fi := range todo {
+		data, err := c.drop.Read(ctx, fi.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return connector.StockSnapshot{}, c.fail(err)
+		}
+		items, reason, err := read(fi, data)
+		if err != nil {
+			return connector.StockSnapshot{}, err
+		}
+		if reason != "" {
+			if err := c.feed.Quarantine(ctx, fi, reason); err != nil {
+				return connector.StockSnapshot{}, err
+			}
+			continue
+		}
+		if len(used) == 0 {
+			snap.AsOf = fi.ModTime.UTC()
+		}
+		used = append(used, fi)
+		for _, it := range items {
+			if i, ok := by[it.SKU]; ok {
+				snap.Items[i] = it
+				continue
+			}
+			by[it.SKU] = len(snap.Items)
+			snap.Items = append(snap.Items, it)
+		}
+	}
+	if len(used) == 0 {
+		return connector.StockSnapshot{}, fmt.Errorf("ediwms: no new readable %s* stock file in %s/", stockPrefix, c.feed.In())
+	}
+	c.mu.Lock()
+	c.stockReturned = used
+	c.mu.Unlock()
+	return snap, nil
 }

@@ -3,6 +3,7 @@ package ediwms_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -35,10 +36,13 @@ type fake3PL struct {
 	numbers   x12.MemoryControlNumbers
 	stock     map[string]int // nil: unlimited
 	multi     float64
-	noAck     bool // do not send 997s for our 940s
+	dup       float64 // rate of 945 files sent twice (same bytes, second name)
+	noAck     bool    // do not send 997s for our 940s
 	rng       *rand.Rand
 	seq       int
 	cancelled map[string]bool
+	amended   map[string][]order.Line // W05 R: the lines that replace the order's
+	shipped   map[string]bool
 }
 
 type env struct {
@@ -69,7 +73,8 @@ func setup(t *testing.T) env {
 }
 
 func newFake(t *testing.T, local *filedrop.Local) *fake3PL {
-	return &fake3PL{t: t, drop: local, rng: rand.New(rand.NewPCG(1, 2)), cancelled: map[string]bool{}}
+	return &fake3PL{t: t, drop: local, rng: rand.New(rand.NewPCG(1, 2)), cancelled: map[string]bool{},
+		amended: map[string][]order.Line{}, shipped: map[string]bool{}}
 }
 
 // envelope is the partner's interchange header (partner → us).
@@ -188,8 +193,18 @@ func (w *fake3PL) settle() {
 		if !w.noAck && !strings.HasPrefix(e.Name, "acked-") {
 			w.put("997", w.encode(x12.AckInterchange(p.ic, x12.AckOptions{}, time.Now())))
 		}
-		if p.code == "F" {
-			w.cancelled[p.ref] = true
+		switch p.code {
+		case "F":
+			// Too late once shipped (the 945 went out already); otherwise
+			// the order is closed and a 945 shipping nothing says so.
+			if !w.shipped[p.ref] && !w.cancelled[p.ref] {
+				w.cancelled[p.ref] = true
+				w.put("945", w.encode(w.envelope("SW", w.nothingShipped(p))))
+			}
+			w.archive(e)
+			continue
+		case "R":
+			w.amended[p.ref] = p.lines
 			w.archive(e)
 			continue
 		}
@@ -202,6 +217,9 @@ func (w *fake3PL) settle() {
 			w.archive(e)
 			continue
 		}
+		if lines, ok := w.amended[p.ref]; ok {
+			p.lines = lines
+		}
 		if !w.canFill(p.lines) {
 			continue
 		}
@@ -212,7 +230,12 @@ func (w *fake3PL) settle() {
 				}
 			}
 		}
-		w.put("945", w.encode(w.envelope("SW", w.shipment(p))))
+		data = w.encode(w.envelope("SW", w.shipment(p)))
+		w.put("945", data)
+		if w.dup > 0 && w.rng.Float64() < w.dup {
+			w.put("945", data) // the partner's retry: same interchange, new file
+		}
+		w.shipped[p.ref] = true
 		w.archive(e)
 	}
 	if w.stock != nil {
@@ -240,6 +263,19 @@ func (w *fake3PL) canFill(lines []order.Line) bool {
 		}
 	}
 	return true
+}
+
+// nothingShipped renders the 945 that closes a cancelled order: every
+// line with status CL and zero units shipped.
+func (w *fake3PL) nothingShipped(p parsed940) *x12.TransactionSet {
+	set := &x12.TransactionSet{ST: x12.NewSegment("ST", "945", "")}
+	set.Segments = append(set.Segments, x12.NewSegment("W06", "F", p.ref, "20260303", fmt.Sprintf("CNL%06d", w.seq+1)))
+	for _, l := range p.lines {
+		set.Segments = append(set.Segments, x12.NewSegment("LX", strconv.Itoa(l.LineNo)),
+			x12.NewSegment("W12", "CL", strconv.Itoa(l.Quantity), "0", strconv.Itoa(l.Quantity), "EA", "", l.SKU))
+	}
+	set.Segments = append(set.Segments, x12.NewSegment("W03", "0"))
+	return set
 }
 
 // shipment renders one 945: LX per line, MAN (SSCC + carrier package id)
@@ -292,13 +328,13 @@ func (w *fake3PL) shipment(p parsed940) *x12.TransactionSet {
 }
 
 // TestConformance runs the shared suite. Cancel is off: the partner
-// confirms a W05 F cancel asynchronously by file. DuplicateEvents is off:
-// event ids are "<file>#<GS06>-<ST02>" and a consumer keeping its cursor
-// never sees one twice (as in csvwms).
+// confirms a W05 F cancel asynchronously by file, so CancelOrder cannot
+// answer at once (see TestCancel). DuplicateEvents: the fake partner sends
+// 945 files twice and the copies carry the same event ids.
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	connectortest.Run(t, connectortest.Features{
-		Cancel: false, Conflict: true, MultiPackage: true, DuplicateEvents: false, Outage: true, Stock: true,
+		Cancel: false, Conflict: true, MultiPackage: true, DuplicateEvents: true, Outage: true, Stock: true,
 	}, func(t *testing.T) connectortest.Harness {
 		e := setup(t)
 		return connectortest.Harness{
@@ -307,6 +343,11 @@ func TestConformance(t *testing.T) {
 			SetStock:        func(_ *testing.T, m map[string]int) { e.wh.setStock(m) },
 			SetDown:         func(_ *testing.T, down bool) { e.flaky.SetDown(down) },
 			SetMultiPackage: func(_ *testing.T, r float64) { e.wh.mu.Lock(); e.wh.multi = r; e.wh.mu.Unlock() },
+			SetDuplicateEvents: func(_ *testing.T, r float64) {
+				e.wh.mu.Lock()
+				e.wh.dup = r
+				e.wh.mu.Unlock()
+			},
 		}
 	})
 }
@@ -411,8 +452,8 @@ func TestSample945(t *testing.T) {
 }
 
 // TestFrenchAddress: accents are transliterated, delimiters stripped and
-// lengths cut in N1/N3/N4; a SKU with a delimiter is refused permanently
-// (it is never altered).
+// lengths cut in N1/N3/N4; a SKU with a delimiter, a SKU or a reference
+// too long for its element are refused permanently (never altered).
 func TestFrenchAddress(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -456,6 +497,14 @@ func TestFrenchAddress(t *testing.T) {
 	_, err = e.conn.SubmitOrder(t.Context(), connectortest.NewOrder("fr-2", order.Line{SKU: "BAD*SKU", Quantity: 1}))
 	if !connector.IsPermanent(err) {
 		t.Errorf("SKU with a delimiter: err = %v, want permanent", err)
+	}
+	_, err = e.conn.SubmitOrder(t.Context(), connectortest.NewOrder("fr-3", order.Line{SKU: strings.Repeat("S", 49), Quantity: 1}))
+	if !connector.IsPermanent(err) || !strings.Contains(err.Error(), "never cut") {
+		t.Errorf("SKU of 49 characters: err = %v, want permanent", err)
+	}
+	_, err = e.conn.SubmitOrder(t.Context(), connectortest.NewOrder(strings.Repeat("R", 23), order.Line{SKU: "S", Quantity: 1}))
+	if !connector.IsPermanent(err) || !strings.Contains(err.Error(), "W05-02") {
+		t.Errorf("reference of 23 characters: err = %v, want permanent", err)
 	}
 }
 
@@ -605,8 +654,12 @@ func TestBadFileQuarantined(t *testing.T) {
 }
 
 // TestCancel: a cancel is the order's 940 again with W05 F and the NTE
-// note; it is answered asynchronously, written once, and the fake 3PL then
-// does not ship. Cancelling an unknown reference is permanent.
+// note, written once; until the warehouse answers by file CancelOrder asks
+// the hub to retry later (never a guess). The fake 3PL closes the order
+// with a 945 that ships nothing: Events reports it as cancelled and
+// CancelOrder then answers Cancelled true. A cancel that crosses the
+// warehouse's 945 is answered "already shipped" once the 945 is read.
+// Cancelling an unknown reference is permanent.
 func TestCancel(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -614,8 +667,9 @@ func TestCancel(t *testing.T) {
 	submit(t, e.conn, o)
 	for range 2 {
 		res, err := e.conn.CancelOrder(t.Context(), o.ExternalRef)
-		if err != nil || res.Cancelled || res.Reason != ediwms.CancelReason {
-			t.Fatalf("CancelOrder = %+v, %v", res, err)
+		d, retry := connector.RetryDelay(err)
+		if !errors.Is(err, ediwms.ErrCancelPending) || !retry || d != ediwms.DefaultCancelRecheck || connector.IsPermanent(err) || res.Cancelled {
+			t.Fatalf("CancelOrder before the answer = %+v, %v; want RetryAfter(%s, ErrCancelPending)", res, err, ediwms.DefaultCancelRecheck)
 		}
 	}
 	data := readFile(t, e.root, ediwms.DefaultOut+"/940F_c-1.edi")
@@ -623,12 +677,30 @@ func TestCancel(t *testing.T) {
 	if p.code != "F" || p.ref != "c-1" || len(p.lines) != 1 || !bytes.Contains(data, []byte("NTE*SPH*CANCELLED - DO NOT SHIP~")) {
 		t.Errorf("cancel 940 = %+v\n%s", p, data)
 	}
-	if n := len(e.conn.Pending().Overdue(time.Now().Add(time.Hour), 0)); n != 2 {
+	if n := len(e.conn.Overdue997(time.Now().Add(time.Hour), 0)); n != 2 {
 		t.Errorf("%d groups pending, want 2 (order and one cancel)", n)
 	}
 	e.wh.settle()
-	if evs, _ := connectortest.Drain(t, e.conn, "", 10); len(evs) != 0 {
-		t.Errorf("cancelled order shipped: %+v", evs)
+	evs, _ := connectortest.Drain(t, e.conn, "", 10)
+	if len(evs) != 1 || evs[0].Type != connector.EventCancelled || evs[0].ExternalRef != "c-1" || !strings.Contains(evs[0].Reason, `status "CL"`) {
+		t.Fatalf("events after the cancel = %+v, want one cancelled", evs)
+	}
+	if res, err := e.conn.CancelOrder(t.Context(), o.ExternalRef); err != nil || !res.Cancelled {
+		t.Errorf("CancelOrder after the answer = %+v, %v; want Cancelled", res, err)
+	}
+
+	// The warehouse ships while the cancel is on its way: the 945 answers it.
+	late := connectortest.NewOrder("c-2", order.Line{SKU: "C", Quantity: 1})
+	submit(t, e.conn, late)
+	e.wh.settle()
+	if _, err := e.conn.CancelOrder(t.Context(), late.ExternalRef); !errors.Is(err, ediwms.ErrCancelPending) {
+		t.Fatalf("CancelOrder before the 945 is read: %v", err)
+	}
+	if evs, _ := connectortest.Drain(t, e.conn, "", 10); len(evs) != 2 {
+		t.Fatalf("events = %+v", evs)
+	}
+	if res, err := e.conn.CancelOrder(t.Context(), late.ExternalRef); err != nil || res.Cancelled || !strings.Contains(res.Reason, "already shipped") {
+		t.Errorf("CancelOrder after the 945 = %+v, %v; want refused, already shipped", res, err)
 	}
 	if _, err := e.conn.CancelOrder(t.Context(), "never-sent"); !connector.IsPermanent(err) {
 		t.Errorf("cancel of an unknown order: %v, want permanent", err)
@@ -644,13 +716,17 @@ func TestConfig(t *testing.T) {
 	}
 	dir := t.TempDir()
 	prof := map[string]any{"sender_id": "US", "receiver_id": "THEM", "tracking_in": "N9", "uom": "CS", "max_name": 35}
-	w, err := info.New(map[string]any{"transport": "local", "dir": dir, "profile": prof, "stable_after": "0s", "out": "o", "in": "i"})
+	stateDir := filepath.Join(t.TempDir(), "state")
+	w, err := info.New(map[string]any{"transport": "local", "dir": dir, "profile": prof, "stable_after": "0s", "out": "o", "in": "i", "state_dir": stateDir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	submit(t, w, connectortest.NewOrder("cfg-1", order.Line{SKU: "S", Quantity: 1}))
 	if b := readFile(t, dir, "o/940_cfg-1.edi"); !bytes.Contains(b, []byte("W01*1*CS**SK*S~")) || !bytes.Contains(b, []byte("*ZZ*US             *ZZ*THEM           *")) {
 		t.Errorf("940 with profile:\n%s", b)
+	}
+	if _, err := os.Stat(x12.StatePath(stateDir, "ZZ:THEM")); err != nil {
+		t.Errorf("state_dir: %v", err)
 	}
 	for name, m := range map[string]map[string]any{
 		"unknown key":         {"transport": "local", "dir": dir, "profile": prof, "color": "red"},
@@ -659,6 +735,10 @@ func TestConfig(t *testing.T) {
 		"bad tracking_in":     {"transport": "local", "dir": dir, "profile": map[string]any{"sender_id": "US", "receiver_id": "T", "tracking_in": "REF"}},
 		"sftp key on local":   {"transport": "local", "dir": dir, "profile": prof, "address": "x:22"},
 		"same folders":        {"transport": "local", "dir": dir, "profile": prof, "in": "x", "out": "x"},
+		"bad stock_scope":     {"transport": "local", "dir": dir, "profile": map[string]any{"sender_id": "US", "receiver_id": "T", "stock_scope": "some"}},
+		"bad charset":         {"transport": "local", "dir": dir, "profile": map[string]any{"sender_id": "US", "receiver_id": "T", "charset": "latin1"}},
+		"bad uom factor":      {"transport": "local", "dir": dir, "profile": map[string]any{"sender_id": "US", "receiver_id": "T", "uom_factors": map[string]any{"CS": 0}}},
+		"state_dir not text":  {"transport": "local", "dir": dir, "profile": prof, "state_dir": 3},
 	} {
 		if _, err := info.New(m); !connector.IsPermanent(err) {
 			t.Errorf("%s: err = %v, want permanent", name, err)

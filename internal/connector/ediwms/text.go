@@ -65,3 +65,38 @@ func Clean(s string, d x12.Delimiters, max int) string {
 func isDelim(c byte, d x12.Delimiters) bool {
 	return c == d.Element || c == d.Segment || (d.Component != 0 && c == d.Component) || (d.Repetition != 0 && c == d.Repetition)
 }
+
+// basicSpecials are the special characters of the X12 basic character set
+// besides space.
+const basicSpecials = `!"&'()*+,-./:;?=`
+
+// cleanFor is Clean for the profile's character set: with "basic" the text
+// is upper-cased and characters outside the basic set become spaces (then
+// collapsed); the length limit applies to the result.
+func cleanFor(p Profile, s string, d x12.Delimiters, max int) string {
+	if p.Charset != CharsetBasic {
+		return Clean(s, d, max)
+	}
+	up := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == ' ', strings.ContainsRune(basicSpecials, r):
+			return r
+		case r < utf8.RuneSelf:
+			return ' '
+		}
+		return r // non-ASCII: Clean transliterates it
+	}, s)
+	out := Clean(up, d, 0)
+	out = strings.Map(func(r rune) rune { // transliterations may be lower case
+		if r >= 'a' && r <= 'z' {
+			return r - 'a' + 'A'
+		}
+		return r
+	}, out)
+	if max > 0 && len(out) > max {
+		out = strings.TrimSpace(out[:max])
+	}
+	return out
+}
