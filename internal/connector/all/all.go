@@ -6,4 +6,5 @@ import (
 	_ "github.com/crossdock/crossdock/internal/connector/csvwms"  // kind "csv"
 	_ "github.com/crossdock/crossdock/internal/connector/ediwms"  // kind "edi"
 	_ "github.com/crossdock/crossdock/internal/connector/restwms" // kind "rest"
+	_ "github.com/crossdock/crossdock/internal/connector/tryton"  // kind "tryton"
 )
