@@ -9,9 +9,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/crossdock/crossdock/internal/hub"
+	"github.com/crossdock/crossdock/internal/store"
 )
 
 // Options configure a demo run.
@@ -78,6 +80,9 @@ func Run(ctx context.Context, opt Options, stdout io.Writer) (Summary, error) {
 		h.Stop(context.Background())
 		return Summary{}, err
 	}
+	sims.Discrepancies = func() (opened, open int, err error) {
+		return store.DiscrepancyTotals(context.Background(), h.Store.Read, "")
+	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -91,8 +96,12 @@ func Run(ctx context.Context, opt Options, stdout io.Writer) (Summary, error) {
 	}
 
 	if !opt.ExitWhenDone {
-		fmt.Fprintf(stdout, "crossdock demo: hub on http://%s  (Shopify simulator %s, warehouses %s and %s)\n",
-			h.Addr(), sims.ShopifyURL, sims.Warehouses[0].URL, sims.Warehouses[1].URL)
+		var whs []string
+		for _, w := range sims.Warehouses {
+			whs = append(whs, w.ID+": "+w.Endpoint())
+		}
+		fmt.Fprintf(stdout, "crossdock demo: hub on http://%s  (Shopify simulator %s; warehouses %s)\n",
+			h.Addr(), sims.ShopifyURL, strings.Join(whs, ", "))
 		fmt.Fprintln(stdout, "creating orders through the simulated Shopify API; Ctrl-C to stop")
 		rate := opt.Rate
 		if rate <= 0 {
