@@ -1,6 +1,7 @@
 // Package telemetry exposes the hub's Prometheus metrics at /metrics:
 // webhook ingest counters, job queue depth by kind and state, Shopify
-// throttle headroom per shop, and the lag of each warehouse feed.
+// throttle headroom per shop, the lag of each warehouse feed, open
+// discrepancies by kind and alert notices sent.
 // Values are read when Prometheus scrapes, from the components that own
 // them, so nothing is counted twice.
 package telemetry
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/crossdock/crossdock/internal/ingest"
+	"github.com/crossdock/crossdock/internal/reconcile"
 	"github.com/crossdock/crossdock/internal/store"
 	"github.com/crossdock/crossdock/internal/tenant"
 	"github.com/crossdock/crossdock/internal/wmsfeed"
@@ -53,12 +55,14 @@ var (
 	lagDesc      = prometheus.NewDesc("crossdock_wms_feed_lag_seconds", "Seconds since a warehouse's event feed was last read successfully.", []string{"shop", "warehouse"}, nil)
 	eventsDesc   = prometheus.NewDesc("crossdock_wms_events_total", "Warehouse events applied and duplicates skipped.", []string{"shop", "warehouse", "kind"}, nil)
 	ordersDesc   = prometheus.NewDesc("crossdock_orders", "Orders known to the hub by state.", []string{"state"}, nil)
+	discrepDesc  = prometheus.NewDesc("crossdock_discrepancies_open", "Open discrepancies found by reconciliation, by kind.", []string{"kind"}, nil)
+	alertsDesc   = prometheus.NewDesc("crossdock_alerts_sent_total", "Alert notices sent, by channel, notice (firing, resolved) and outcome (delivered, failed).", []string{"channel", "notice", "outcome"}, nil)
 )
 
 type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{webhooksDesc, jobsDesc, throttleDesc, throttleMax, lagDesc, eventsDesc, ordersDesc} {
+	for _, d := range []*prometheus.Desc{webhooksDesc, jobsDesc, throttleDesc, throttleMax, lagDesc, eventsDesc, ordersDesc, discrepDesc, alertsDesc} {
 		ch <- d
 	}
 }
@@ -115,5 +119,36 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for state, n := range counts {
 		ch <- prometheus.MustNewConstMetric(ordersDesc, prometheus.GaugeValue, float64(n), state)
+	}
+	c.collectDetect(ctx, ch)
+}
+
+// collectDetect reports the open discrepancies by kind (every kind
+// reconciliation knows, 0 when none is open) and the alert notices sent.
+func (c *collector) collectDetect(ctx context.Context, ch chan<- prometheus.Metric) {
+	open, err := store.CountOpenDiscrepanciesByKind(ctx, c.src.Store.Read, "")
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(discrepDesc, err)
+		return
+	}
+	for _, k := range reconcile.Kinds() {
+		if _, ok := open[k]; !ok {
+			open[k] = 0
+		}
+	}
+	for kind, n := range open {
+		ch <- prometheus.MustNewConstMetric(discrepDesc, prometheus.GaugeValue, float64(n), kind)
+	}
+	sent, err := store.CountAlerts(ctx, c.src.Store.Read)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(alertsDesc, err)
+		return
+	}
+	for _, a := range sent {
+		outcome := "delivered"
+		if !a.Delivered {
+			outcome = "failed"
+		}
+		ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.CounterValue, float64(a.N), a.Channel, a.Notice, outcome)
 	}
 }
