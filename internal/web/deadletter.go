@@ -89,7 +89,7 @@ func (d Deps) deadLettersPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	render(w, "deadletters.html", map[string]any{"DeadLetters": dls})
+	page(w, r, "deadletters", map[string]any{"DeadLetters": dls})
 }
 
 // deadLetterAction retries or discards a dead letter. The body names the
@@ -101,10 +101,6 @@ func (d Deps) deadLetterAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := r.PathValue("action")
-	if action != "retry" && action != "discard" {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "action is retry or discard"})
-		return
-	}
 	var body struct {
 		Actor  string `json:"actor"`
 		Reason string `json:"reason"`
@@ -115,55 +111,115 @@ func (d Deps) deadLetterAction(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON {\"actor\", \"reason\"}: " + err.Error()})
 		return
 	}
-	if strings.TrimSpace(body.Actor) == "" || strings.TrimSpace(body.Reason) == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "actor and reason are required"})
+	recorded, state, code, err := d.actOnDeadLetter(r.Context(), id, action, body.Actor, body.Reason, body.Args)
+	if err != nil {
+		writeJSON(w, code, map[string]string{"error": err.Error()})
 		return
 	}
-	res, err := d.Jobs.JobList(r.Context(), river.NewJobListParams().IDs(id).First(1))
+	writeJSON(w, http.StatusOK, map[string]any{"job": id, "action": recorded, "state": state})
+}
+
+// actOnDeadLetter retries (args, if given, replacing the payload) or
+// discards dead letter id and records the action with actor and reason. It
+// returns the action as recorded and the job's new state, or the HTTP
+// status that fits the error.
+func (d Deps) actOnDeadLetter(ctx context.Context, id int64, action, actor, reason string, args json.RawMessage) (recorded, state string, code int, err error) {
+	if action != "retry" && action != "discard" {
+		return "", "", http.StatusNotFound, errors.New("action is retry or discard")
+	}
+	if strings.TrimSpace(actor) == "" || strings.TrimSpace(reason) == "" {
+		return "", "", http.StatusBadRequest, errors.New("actor and reason are required")
+	}
+	res, err := d.Jobs.JobList(ctx, river.NewJobListParams().IDs(id).First(1))
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-		return
+		return "", "", http.StatusInternalServerError, err
 	}
 	if len(res.Jobs) == 0 || (res.Jobs[0].State != rivertype.JobStateDiscarded && res.Jobs[0].State != rivertype.JobStateCancelled) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("job %d is not a dead letter", id)})
-		return
+		return "", "", http.StatusNotFound, fmt.Errorf("job %d is not a dead letter", id)
 	}
-	edited := len(body.Args) > 0 && string(body.Args) != "null"
+	edited := len(args) > 0 && string(args) != "null"
 	if edited {
 		if action != "retry" {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "args can only be given with retry"})
-			return
+			return "", "", http.StatusBadRequest, errors.New("args can only be given with retry")
 		}
 		var obj map[string]any
-		if err := json.Unmarshal(body.Args, &obj); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "args must be a JSON object: " + err.Error()})
-			return
+		if err := json.Unmarshal(args, &obj); err != nil {
+			return "", "", http.StatusBadRequest, fmt.Errorf("args must be a JSON object: %w", err)
 		}
-		if err := store.EditDeadJobArgs(r.Context(), d.Store.Write, id, body.Args); err != nil {
-			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
-			return
+		if err := store.EditDeadJobArgs(ctx, d.Store.Write, id, args); err != nil {
+			return "", "", http.StatusConflict, err
 		}
 	}
 	var row *rivertype.JobRow
 	if action == "retry" {
-		row, err = d.Jobs.JobRetry(r.Context(), id)
+		row, err = d.Jobs.JobRetry(ctx, id)
 	} else {
-		row, err = d.Jobs.JobDelete(r.Context(), id)
+		row, err = d.Jobs.JobDelete(ctx, id)
 	}
 	if errors.Is(err, river.ErrNotFound) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
-		return
+		return "", "", http.StatusNotFound, err
 	}
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-		return
+		return "", "", http.StatusInternalServerError, err
 	}
 	if edited {
-		action = "retry with edited payload " + string(body.Args)
+		action = "retry with edited payload " + string(args)
 	}
-	if err := store.RecordAction(r.Context(), d.Store.Write, store.Action{Actor: body.Actor, Action: action, Target: jobTarget(id), Reason: body.Reason}); err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+	if err := store.RecordAction(ctx, d.Store.Write, store.Action{Actor: actor, Action: action, Target: jobTarget(id), Reason: reason}); err != nil {
+		return "", "", http.StatusInternalServerError, err
+	}
+	return action, string(row.State), http.StatusOK, nil
+}
+
+// deadLetterForm is the dead-letters page's action form (htmx or plain
+// HTML): action is retry, retry-edited (with the payload in args) or
+// discard; actor and reason are required. It answers with the page (or
+// its list, for htmx) and a line saying what was done or why not.
+func (d Deps) deadLetterForm(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.Error(w, "job id is not a number", http.StatusBadRequest)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"job": id, "action": action, "state": string(row.State)})
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	action, args := r.PostForm.Get("action"), json.RawMessage(nil)
+	if action == "retry-edited" {
+		action, args = "retry", json.RawMessage(strings.TrimSpace(r.PostForm.Get("args")))
+		if len(args) == 0 {
+			args = json.RawMessage("null")
+		}
+		if !json.Valid(args) {
+			d.renderDeadLetters(w, r, http.StatusBadRequest, fmt.Sprintf("job %d: the edited payload is not valid JSON", id), true)
+			return
+		}
+	}
+	recorded, state, code, err := d.actOnDeadLetter(r.Context(), id, action, r.PostForm.Get("actor"), r.PostForm.Get("reason"), args)
+	if err != nil {
+		d.renderDeadLetters(w, r, code, fmt.Sprintf("job %d: %v", id, err), true)
+		return
+	}
+	d.renderDeadLetters(w, r, http.StatusOK, fmt.Sprintf("job %d: %s recorded (now %s)", id, recorded, state), false)
+}
+
+// renderDeadLetters renders the dead-letters page or, for htmx, its list,
+// with a message. htmx swaps only successful answers, so a refused action
+// is answered 200 to htmx, with the error shown.
+func (d Deps) renderDeadLetters(w http.ResponseWriter, r *http.Request, code int, msg string, isErr bool) {
+	dls, err := d.deadLetters(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	data := map[string]any{"DeadLetters": dls, "Message": msg, "Error": isErr}
+	if isHTMX(r) {
+		render(w, "deadletters-body", data)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	_ = pages.ExecuteTemplate(w, "deadletters.html", data)
 }

@@ -5,13 +5,15 @@ package web
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"net/http"
 	"sort"
-	"strconv"
+	"strings"
 
 	"github.com/crossdock/crossdock/internal/config"
 	"github.com/crossdock/crossdock/internal/store"
+	"github.com/crossdock/crossdock/internal/tenant"
 )
 
 //go:embed templates/*.html
@@ -25,6 +27,10 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return ""
 	},
+	"dur":  secondsText,
+	"fill": fill,
+	"pct":  percent,
+	"join": strings.Join,
 }).ParseFS(templates, "templates/*.html"))
 
 // Deps are what the pages read.
@@ -33,6 +39,15 @@ type Deps struct {
 	Config *config.Config
 	// Jobs enables the dead-letter endpoints when set.
 	Jobs Jobs
+	// Tenants enables the stock pages and endpoints when set.
+	Tenants *tenant.Registry
+	// Connectors reports the warehouse connectors' health for the
+	// connectors page (web.Pollers adapts the hub's wmsfeed pollers); nil
+	// shows no connector.
+	Connectors Connectors
+	// Discrepancies reads reconciliation's findings; nil makes the
+	// discrepancies page say that reconciliation is not enabled.
+	Discrepancies Discrepancies
 }
 
 // Mount adds the pages and the JSON endpoints to mux.
@@ -40,12 +55,17 @@ func Mount(mux *http.ServeMux, d Deps) {
 	mux.HandleFunc("GET /{$}", d.orders)
 	mux.HandleFunc("GET /order", d.order)
 	mux.HandleFunc("GET /api/v1/orders", d.ordersJSON)
+	mux.HandleFunc("GET /api/v1/orders/detail", d.orderJSON)
 	mux.HandleFunc("GET /api/v1/orders/timeline", d.timelineJSON)
+	mountMappings(mux, d)
+	mountStock(mux, d)
 	if d.Jobs != nil {
 		mux.HandleFunc("GET /deadletters", d.deadLettersPage)
 		mux.HandleFunc("GET /api/v1/deadletters", d.deadLettersJSON)
 		mux.HandleFunc("POST /api/v1/deadletters/{id}/{action}", d.deadLetterAction)
+		mux.HandleFunc("POST /deadletters/{id}", d.deadLetterForm)
 	}
+	mountDashboard(mux, d)
 }
 
 type orderRow struct {
@@ -53,30 +73,16 @@ type orderRow struct {
 	Warehouses []store.WarehouseOrder
 }
 
-func (d Deps) list(r *http.Request) ([]store.Order, map[string]int, error) {
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	q := r.URL.Query()
-	orders, err := store.ListOrders(r.Context(), d.Store.Read, q.Get("shop"), q.Get("state"), limit)
-	if err != nil {
-		return nil, nil, err
-	}
-	counts, err := store.CountOrdersByState(r.Context(), d.Store.Read, q.Get("shop"))
-	return orders, counts, err
-}
-
 func (d Deps) orders(w http.ResponseWriter, r *http.Request) {
-	orders, counts, err := d.list(r)
+	q, err := parseOrderQuery(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rows, counts, err := d.searchOrders(r.Context(), q)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
-	}
-	rows := make([]orderRow, len(orders))
-	for i, o := range orders {
-		rows[i].Order = o
-		rows[i].Warehouses, _ = store.WarehouseOrdersOf(r.Context(), d.Store.Read, o.Shop, o.OrderID)
 	}
 	type kv struct {
 		State string
@@ -89,13 +95,17 @@ func (d Deps) orders(w http.ResponseWriter, r *http.Request) {
 		total += n
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].State < cs[j].State })
-	render(w, "orders.html", map[string]any{"Orders": rows, "Counts": cs, "Total": total, "State": r.URL.Query().Get("state")})
+	data := map[string]any{"Orders": rows, "Counts": cs, "Total": total, "State": q.State, "Query": q, "Warehouses": d.warehouseIDs()}
+	if isHTMX(r) {
+		render(w, "orders-rows", data)
+		return
+	}
+	render(w, "orders.html", data)
 }
 
 func (d Deps) order(w http.ResponseWriter, r *http.Request) {
-	shop, id := r.URL.Query().Get("shop"), r.URL.Query().Get("id")
-	o, err := store.GetOrder(r.Context(), d.Store.Read, shop, id)
-	if err == store.ErrNotFound {
+	det, err := d.orderDetail(r.Context(), r.URL.Query().Get("shop"), r.URL.Query().Get("id"))
+	if errors.Is(err, store.ErrNotFound) {
 		http.NotFound(w, r)
 		return
 	}
@@ -103,29 +113,23 @@ func (d Deps) order(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	tl, err := store.Timeline(r.Context(), d.Store.Read, shop, id)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	wos, _ := store.WarehouseOrdersOf(r.Context(), d.Store.Read, shop, id)
-	type woView struct {
-		store.WarehouseOrder
-		Shipments []store.Shipment
-	}
-	var views []woView
-	for _, wo := range wos {
-		ships, _ := store.ShipmentsOf(r.Context(), d.Store.Read, shop, wo.Order.ExternalRef)
-		views = append(views, woView{wo, ships})
-	}
-	render(w, "order.html", map[string]any{"Order": o, "Timeline": tl, "WarehouseOrders": views})
+	render(w, "order.html", det)
 }
 
 func (d Deps) ordersJSON(w http.ResponseWriter, r *http.Request) {
-	orders, counts, err := d.list(r)
+	q, err := parseOrderQuery(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	rows, counts, err := d.searchOrders(r.Context(), q)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
+	}
+	orders := make([]store.Order, len(rows))
+	for i, o := range rows {
+		orders[i] = o.Order
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"orders": orders, "counts": counts})
 }
