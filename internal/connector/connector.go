@@ -41,7 +41,45 @@ const (
 	EventShipped        EventType = "shipped"
 	EventCancelled      EventType = "cancelled"
 	EventCancelRejected EventType = "cancel_rejected"
+	// EventCarrier is news of a shipped parcel from its carrier (in
+	// transit, out for delivery, delivered, a failed attempt), in Carrier.
+	EventCarrier EventType = "carrier"
+	// EventTrackingUpdated says a shipment's tracking changed after it
+	// shipped (a parcel relabelled, a carrier swapped): Tracking holds
+	// every package's tracking as it is now.
+	EventTrackingUpdated EventType = "tracking_updated"
 )
+
+// Carrier statuses of an EventCarrier.
+const (
+	CarrierPickedUp          = "carrier_picked_up"
+	CarrierInTransit         = "in_transit"
+	CarrierOutForDelivery    = "out_for_delivery"
+	CarrierDelivered         = "delivered"
+	CarrierAttemptedDelivery = "attempted_delivery"
+	CarrierDelayed           = "delayed"
+	CarrierFailure           = "failure"
+)
+
+// CarrierUpdate is one carrier event of a shipment.
+type CarrierUpdate struct {
+	// ShipmentID is the warehouse's shipment id (order.Shipment.ID).
+	ShipmentID string `json:"shipment_id"`
+	// TrackingNumber names the parcel when the shipment has several.
+	TrackingNumber string `json:"tracking_number,omitempty"`
+	// Status is one of the Carrier* statuses.
+	Status     string    `json:"status"`
+	HappenedAt time.Time `json:"happened_at"`
+	Message    string    `json:"message,omitempty"`
+	City       string    `json:"city,omitempty"`
+	Country    string    `json:"country,omitempty"`
+}
+
+// TrackingUpdate is the tracking of a shipment's packages as it is now.
+type TrackingUpdate struct {
+	ShipmentID string          `json:"shipment_id"`
+	Packages   []order.Package `json:"packages"`
+}
 
 // Event is one thing a warehouse reports about a warehouse order. ID is
 // unique per warehouse and is the deduplication key: the same event may be
@@ -53,6 +91,9 @@ type Event struct {
 	At          time.Time       `json:"at"`
 	Shipment    *order.Shipment `json:"shipment,omitempty"`
 	Reason      string          `json:"reason,omitempty"`
+	// Carrier is set on EventCarrier, Tracking on EventTrackingUpdated.
+	Carrier  *CarrierUpdate  `json:"carrier,omitempty"`
+	Tracking *TrackingUpdate `json:"tracking,omitempty"`
 }
 
 // StockItem is the sellable quantity of one SKU in a snapshot.

@@ -7,7 +7,10 @@
 // feed may repeat events (at-least-once) without effect. Progress only moves
 // forward, so a late acknowledgement never moves a shipped order back. A
 // shipment is stored once and the job that creates its Shopify fulfillment
-// is enqueued in the same transaction.
+// is enqueued in the same transaction. Shipment lines arrive in the
+// warehouse's item codes and units and are stored in SKUs and Shopify
+// units (package mapping, by the mapping in force when the order was
+// placed); a line that does not fit its order line is quarantined.
 package wmsfeed
 
 import (
@@ -23,6 +26,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/crossdock/crossdock/internal/connector"
+	"github.com/crossdock/crossdock/internal/mapping"
 	"github.com/crossdock/crossdock/internal/order"
 	"github.com/crossdock/crossdock/internal/queue"
 	"github.com/crossdock/crossdock/internal/store"
@@ -37,6 +41,41 @@ type FulfilArgs struct {
 
 // Kind implements river.JobArgs.
 func (FulfilArgs) Kind() string { return "shipment.fulfil" }
+
+// ProgressArgs reports a warehouse's progress (picking, packed) on the
+// Shopify fulfillment order; worked by package fulfil.
+type ProgressArgs struct {
+	Shop               string    `json:"shop"`
+	ExternalRef        string    `json:"external_ref"`
+	FulfillmentOrderID string    `json:"fulfillment_order_id"`
+	Step               string    `json:"step"`
+	Warehouse          string    `json:"warehouse"`
+	At                 time.Time `json:"at"`
+}
+
+// Kind implements river.JobArgs.
+func (ProgressArgs) Kind() string { return "shipment.progress" }
+
+// CarrierArgs turns a carrier event of a stored shipment into a Shopify
+// fulfillment event; worked by package fulfil.
+type CarrierArgs struct {
+	ShipmentID int64                   `json:"shipment_id"`
+	EventID    string                  `json:"event_id"`
+	Carrier    connector.CarrierUpdate `json:"carrier"`
+}
+
+// Kind implements river.JobArgs.
+func (CarrierArgs) Kind() string { return "shipment.carrier_event" }
+
+// TrackingArgs carries a stored shipment's new tracking to its Shopify
+// fulfillment; worked by package fulfil.
+type TrackingArgs struct {
+	ShipmentID int64  `json:"shipment_id"`
+	EventID    string `json:"event_id"`
+}
+
+// Kind implements river.JobArgs.
+func (TrackingArgs) Kind() string { return "shipment.tracking_update" }
 
 // Poller polls one warehouse's feed.
 type Poller struct {
@@ -214,6 +253,18 @@ func (p *Poller) apply(ctx context.Context, tx *store.Tx, ev *connector.Event) (
 		if sh.ShippedAt.IsZero() {
 			sh.ShippedAt = at
 		}
+		// Lines come back in the warehouse's item codes and units: map them
+		// to SKUs and Shopify units by the mapping the order went out with.
+		wor := wo.Order
+		wor.Shop, wor.Warehouse = p.Shop, p.Warehouse
+		if err := mapping.FromWMSShipment(ctx, tx, &wor, &sh, at); errors.Is(err, mapping.ErrMismatch) {
+			if err := timeline("quarantined", fmt.Sprintf("shipped event %s for %s not applied: %v", ev.ID, ev.ExternalRef, err)); err != nil {
+				return false, err
+			}
+			return false, store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, "quarantined: "+err.Error())
+		} else if err != nil {
+			return false, err
+		}
 		id, ins, err := store.InsertShipment(ctx, tx, p.Shop, p.Warehouse, &sh)
 		if err != nil {
 			return false, err
@@ -255,9 +306,26 @@ func (p *Poller) apply(ctx context.Context, tx *store.Tx, ev *connector.Event) (
 				return false, err
 			}
 		}
+		if ev.Type == connector.EventPicking || ev.Type == connector.EventPacked {
+			// Shopify shows the fulfillment order in progress.
+			args := ProgressArgs{Shop: p.Shop, ExternalRef: ev.ExternalRef, FulfillmentOrderID: wo.Order.FulfillmentOrderID, Step: string(ev.Type), Warehouse: p.Warehouse, At: at}
+			if _, err := p.Jobs.InsertTx(ctx, tx.Tx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+				return false, fmt.Errorf("wmsfeed: enqueue progress report: %w", err)
+			}
+		}
 		return false, store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, "applied")
 	}
+	switch ev.Type {
+	case connector.EventCarrier, connector.EventTrackingUpdated:
+		return false, p.afterShipping(ctx, tx, ev, timeline)
+	}
 	// Cancellation outcomes are handled with the order lifecycle; record them.
+	if ev.Type == connector.EventCancelled {
+		// The warehouse will not ship it: its units stop counting in flight.
+		if err := store.SetWarehouseOrderCancelled(ctx, tx, p.Shop, ev.ExternalRef, at); err != nil {
+			return false, err
+		}
+	}
 	msg := fmt.Sprintf("%s %s", ev.ExternalRef, ev.Type)
 	if ev.Reason != "" {
 		msg += ": " + ev.Reason
@@ -266,6 +334,76 @@ func (p *Poller) apply(ctx context.Context, tx *store.Tx, ev *connector.Event) (
 		return false, err
 	}
 	return false, store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, "recorded")
+}
+
+// afterShipping records a carrier event or a tracking change of a stored
+// shipment and enqueues what carries it to Shopify. An event about a
+// shipment the hub never stored, or without its detail, is quarantined
+// with the reason.
+func (p *Poller) afterShipping(ctx context.Context, tx *store.Tx, ev *connector.Event, timeline func(kind, msg string) error) error {
+	quarantine := func(why string) error {
+		if err := timeline("quarantined", fmt.Sprintf("%s event %s for %s: %s", ev.Type, ev.ID, ev.ExternalRef, why)); err != nil {
+			return err
+		}
+		return store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, "quarantined: "+why)
+	}
+	shipmentID := ""
+	switch {
+	case ev.Type == connector.EventCarrier && ev.Carrier != nil:
+		shipmentID = ev.Carrier.ShipmentID
+	case ev.Type == connector.EventTrackingUpdated && ev.Tracking != nil && len(ev.Tracking.Packages) > 0:
+		shipmentID = ev.Tracking.ShipmentID
+	default:
+		return quarantine("no detail")
+	}
+	sh, err := store.GetShipmentByWMSID(ctx, tx, p.Shop, p.Warehouse, shipmentID)
+	if errors.Is(err, store.ErrNotFound) {
+		return quarantine("unknown shipment " + shipmentID)
+	}
+	if err != nil {
+		return err
+	}
+	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	if ev.Type == connector.EventCarrier {
+		c := ev.Carrier
+		msg := fmt.Sprintf("carrier: %s %s", c.TrackingNumber, c.Status)
+		if c.Message != "" {
+			msg += " — " + c.Message
+		}
+		if err := timeline("carrier", msg); err != nil {
+			return err
+		}
+		if _, err := p.Jobs.InsertTx(ctx, tx.Tx, CarrierArgs{ShipmentID: sh.ID, EventID: ev.ID, Carrier: *c}, opts); err != nil {
+			return fmt.Errorf("wmsfeed: enqueue carrier event: %w", err)
+		}
+		return store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, "applied")
+	}
+	// New tracking: keep the stored lines, take the new numbers, by
+	// package id (by position when the ids do not match).
+	pkgs := append([]order.Package(nil), sh.Shipment.Packages...)
+	var nums []string
+	for i := range pkgs {
+		for j, u := range ev.Tracking.Packages {
+			if u.ID == pkgs[i].ID || (u.ID != pkgs[i].ID && j == i && len(ev.Tracking.Packages) == len(pkgs)) {
+				pkgs[i].TrackingNumber, pkgs[i].TrackingURL = u.TrackingNumber, u.TrackingURL
+				if u.Carrier != "" {
+					pkgs[i].Carrier = u.Carrier
+				}
+				break
+			}
+		}
+		nums = append(nums, pkgs[i].TrackingNumber)
+	}
+	if err := store.SetShipmentPackages(ctx, tx, sh.ID, pkgs); err != nil {
+		return err
+	}
+	if err := timeline("tracking_updated", fmt.Sprintf("tracking of shipment %s is now %s", shipmentID, strings.Join(nums, ", "))); err != nil {
+		return err
+	}
+	if _, err := p.Jobs.InsertTx(ctx, tx.Tx, TrackingArgs{ShipmentID: sh.ID, EventID: ev.ID}, opts); err != nil {
+		return fmt.Errorf("wmsfeed: enqueue tracking update: %w", err)
+	}
+	return store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, "applied")
 }
 
 // shippedInFull reports whether the warehouse order's stored shipments

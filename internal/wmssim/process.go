@@ -59,7 +59,7 @@ func (s *Server) runDue(now time.Time) int {
 		s.advance(st.o, now)
 		n++
 	}
-	return n
+	return n + s.runCarrierDue(now)
 }
 
 // advance moves o one step forward. s.mu is held.
@@ -115,6 +115,7 @@ func (s *Server) advance(o *simOrder, now time.Time) {
 		}
 		c := cloneShipment(sh)
 		s.publish(connector.Event{Type: connector.EventShipped, ExternalRef: ref, At: now, Shipment: &c})
+		s.scheduleCarrier(o, sh, now)
 	}
 }
 

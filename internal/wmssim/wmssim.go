@@ -23,6 +23,11 @@
 // enough units; waiting orders are retried oldest first. Each shipment
 // decrements on_hand and releases the allocation of the units it carries.
 //
+// Item master: Config.Items, SetItems or POST /_sim/items set the articles
+// the warehouse knows (code, description, barcodes, UOM, pack size,
+// active), served by GET /v1/items; a stocked SKU missing from it is listed
+// as an active "EA" item of its own code.
+//
 // Faults (Down, Throttle, Latency, DuplicateEventRate) and the
 // MultiPackageRate and PartialShipRate knobs can be changed at run time with
 // setters or POST /_sim/faults. The /_sim/ endpoints are a test
@@ -115,6 +120,18 @@ type Config struct {
 	// units (a random cut, in line order), the second the rest, ShipDelay
 	// later.
 	PartialShipRate float64
+	// CarrierEventRate is the fraction of shipments, in [0, 1], whose
+	// carrier then reports in transit, out for delivery and delivered
+	// (EventCarrier), CarrierEventDelay apart (default 400ms).
+	CarrierEventRate  float64
+	CarrierEventDelay time.Duration
+	// DeliveryFailureRate is the fraction of those whose delivery fails
+	// instead (an attempted delivery, then a failure).
+	DeliveryFailureRate float64
+	// TrackingUpdateRate is the fraction of shipments whose first parcel
+	// is relabelled with a new tracking number after shipping
+	// (EventTrackingUpdated).
+	TrackingUpdateRate float64
 	// Seed seeds the math/rand/v2 source used for carriers, packages,
 	// partial shipments and duplicate events.
 	Seed uint64
@@ -123,6 +140,10 @@ type Config struct {
 	Now func() time.Time
 	// Stock is the initial on-hand quantity per SKU.
 	Stock map[string]int
+	// Items is the initial item master (see SetItems); a stocked SKU
+	// missing from it is listed as an active "EA" item of its own code.
+	// New panics on an empty or repeated code.
+	Items []connector.Item
 	// Faults are the initial faults.
 	Faults Faults
 }
@@ -224,6 +245,9 @@ type Stats struct {
 	DuplicateEvents  int `json:"duplicate_events"` // extra copies injected
 	FaultedCalls     int `json:"faulted_calls"`    // calls answered 503 or 429 by a fault
 	Unauthorized     int `json:"unauthorized"`
+	CarrierEvents    int `json:"carrier_events"`    // carrier events published
+	DeliveryFailures int `json:"delivery_failures"` // shipments whose delivery fails
+	TrackingUpdates  int `json:"tracking_updates"`  // shipments relabelled after shipping
 }
 
 // Server is a simulated warehouse. Its methods are safe for concurrent use.
@@ -233,22 +257,27 @@ type Server struct {
 	carriers []Carrier
 	handler  http.Handler
 
-	mu         sync.Mutex
-	rng        *rand.Rand
-	faults     Faults
-	multiRate  float64
-	partRate   float64
-	orders     map[string]*simOrder
-	bySeq      []*simOrder
-	queue      stepHeap
-	stepSeq    uint64
-	backorders []*simOrder
-	feed       []connector.Event
-	stock      map[string]*stockRec
-	stats      Stats
-	eventSeq   int
-	shipSeq    int
-	pkgSeq     int
+	mu        sync.Mutex
+	rng       *rand.Rand
+	faults    Faults
+	multiRate float64
+	partRate  float64
+	orders    map[string]*simOrder
+	bySeq     []*simOrder
+	queue     stepHeap
+	stepSeq   uint64
+	// carrierQueue holds carrier events and tracking changes to publish,
+	// in due order.
+	carrierQueue []carrierStep
+	backorders   []*simOrder
+	feed         []connector.Event
+	stock        map[string]*stockRec
+	items        map[string]connector.Item // explicit item master by code
+	itemList     []connector.Item          // Items' sorted result; nil after a change
+	stats        Stats
+	eventSeq     int
+	shipSeq      int
+	pkgSeq       int
 
 	wake      chan struct{}
 	stop      chan struct{}
@@ -308,6 +337,9 @@ func New(cfg Config) *Server {
 	}
 	for sku, n := range cfg.Stock {
 		s.stock[sku] = &stockRec{onHand: max(n, 0)}
+	}
+	if err := s.SetItems(cfg.Items); err != nil {
+		panic("wmssim: " + err.Error())
 	}
 	s.handler = s.routes()
 	return s
@@ -385,10 +417,14 @@ func (s *Server) Tick() int {
 func (s *Server) NextDue() (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.queue) == 0 {
-		return time.Time{}, false
+	var next time.Time
+	if len(s.queue) > 0 {
+		next = s.queue[0].due
 	}
-	return s.queue[0].due, true
+	if len(s.carrierQueue) > 0 && (next.IsZero() || s.carrierQueue[0].due.Before(next)) {
+		next = s.carrierQueue[0].due
+	}
+	return next, !next.IsZero()
 }
 
 // Settle runs every scheduled step in due order, setting clock to each
@@ -469,6 +505,7 @@ func (s *Server) SetStock(onHand map[string]int) {
 		if r == nil {
 			r = &stockRec{}
 			s.stock[sku] = r
+			s.itemList = nil // a new SKU is a new implicit item
 		}
 		r.onHand = max(n, 0)
 	}
