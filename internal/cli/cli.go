@@ -40,6 +40,10 @@ func init() {
 	register("version", "print the version", runVersion)
 	register("serve", "run the hub against the endpoints of a configuration file", runServe)
 	register("migrate", "apply database migrations and exit", runMigrate)
+	register("edi", "inspect X12 EDI files: envelopes, control numbers, counts, warnings (edi inspect)", runEDI)
+	register("catalog", "catalogue governance: catalog audit checks SKUs across Shopify, the hub and every warehouse", runCatalog)
+	register("bench", "measure crossdock against in-process simulators: bench audit", runBench)
+	register("readiness", "go-live checklist: blockers, warnings and what to do (exit 1 while a blocker remains)", runReadiness)
 }
 
 func usage(w io.Writer) {

@@ -12,11 +12,11 @@ import (
 )
 
 func init() {
-	register("demo", "run the hub with a Shopify simulator and two simulated warehouses", runDemo)
+	register("demo", "run the hub with a Shopify simulator and simulated warehouses (REST, CSV or EDI over SFTP)", runDemo)
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", "demo [--orders N --exit-when-done --json]", stderr)
+	fs := newFlags("demo", "demo [--orders N --warehouses rest,csv,edi --exit-when-done --json --drop-webhooks F]", stderr)
 	orders := fs.Int("orders", 0, "orders to create (0: keep creating until interrupted)")
 	exit := fs.Bool("exit-when-done", false, "run headless: wait until every order is shipped and fulfilled, print a summary and exit (0 only if everything settled)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
@@ -27,13 +27,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	db := fs.String("db", "", "SQLite file (default: a temporary file)")
 	dup := fs.Float64("duplicate-rate", 0.20, "fraction of webhooks the Shopify simulator delivers twice")
 	reorder := fs.Float64("reorder-rate", 0.10, "fraction of webhooks delivered late, out of order")
-	drop := fs.Float64("drop-rate", 0, "fraction of webhooks never delivered (polling recovers them)")
+	drop := fs.Float64("drop-webhooks", 0, "fraction of webhook deliveries the Shopify simulator drops (reconciliation and polling recover the orders)")
+	fs.Float64Var(drop, "drop-rate", 0, "alias of --drop-webhooks")
 	restore := fs.Float64("shopify-restore-rate", 20000, "simulated Shopify bucket restore rate, points/s (Standard plan: 100)")
 	bucket := fs.Float64("shopify-bucket", 40000, "simulated Shopify bucket size, points")
 	skus := fs.Int("skus", 40, "catalogue size")
 	seed := fs.Uint64("seed", 0, "random seed (0: from the clock)")
 	level := fs.String("log-level", "warn", "hub log level")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	warehouses := fs.String("warehouses", "", "one simulated warehouse per protocol, in routing rank order, e.g. rest,csv,edi (csv and edi exchange files over a local SFTP server); default: two REST warehouses")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -48,6 +50,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var whs []string
+	if *warehouses != "" {
+		var err error
+		if whs, err = demo.ParseWarehouses(*warehouses); err != nil {
+			fmt.Fprintln(stderr, err)
+			return errUsage
+		}
+	}
 	if *exit && *orders <= 0 {
 		fmt.Fprintln(stderr, "demo: --exit-when-done needs --orders N")
 		return errUsage
@@ -58,16 +68,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	sum, err := demo.Run(ctx, demo.Options{
 		Orders: *orders, Rate: *rate, Concurrency: *conc, ExitWhenDone: *exit, Timeout: *timeout, Listen: l, DB: *db,
-		Sim:    demo.SimOptions{SKUs: *skus, DuplicateRate: *dup, ReorderRate: *reorder, DropRate: *drop, RestoreRate: *restore, BucketSize: *bucket, Seed: *seed, WebhookRetryBase: 200 * time.Millisecond},
+		Sim:    demo.SimOptions{SKUs: *skus, DuplicateRate: *dup, ReorderRate: *reorder, DropRate: *drop, RestoreRate: *restore, BucketSize: *bucket, Seed: *seed, WebhookRetryBase: 200 * time.Millisecond, Warehouses: whs},
 		Logger: logger(stderr, *level),
 	}, stdout)
 	if *exit || *asJSON {
 		if *asJSON {
 			fmt.Fprintln(stdout, string(sum.JSON()))
 		} else {
-			fmt.Fprintf(stdout, "%d orders created, %d shipped, %d fulfilled (%d fulfillments, %d without tracking), %d duplicate WMS orders, %d duplicate fulfillments, %d stock mismatches, %.1f orders/s\n",
+			fmt.Fprintf(stdout, "%d orders created, %d shipped, %d fulfilled (%d fulfillments, %d without tracking), %d duplicate WMS orders, %d duplicate fulfillments, %d stock mismatches, %d discrepancies opened (%d open), %.1f orders/s\n",
 				sum.OrdersCreated, sum.OrdersShipped, sum.OrdersFulfilled, sum.ShopifyFulfillments, sum.FulfillmentsMissingTracking,
-				sum.DuplicateWMSOrders, sum.DuplicateFulfillments, sum.StockMismatches, sum.OrdersPerS)
+				sum.DuplicateWMSOrders, sum.DuplicateFulfillments, sum.StockMismatches, sum.DiscrepanciesOpened, sum.DiscrepanciesOpen, sum.OrdersPerS)
 		}
 	}
 	if err != nil && *exit {

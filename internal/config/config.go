@@ -1,10 +1,15 @@
 // Package config loads crossdock's YAML configuration: the database, the
 // HTTP listener, and the tenants — each Shopify shop with its credentials and
 // the warehouses that serve it, each warehouse with its connector.
+// Each shop also declares its governance (governance.go): the owner of each
+// data domain (sources_of_truth, overridable per warehouse), its policies
+// and its SLA timers; `crossdock readiness` requires them.
 //
 // Decoding is strict (unknown keys are errors, with their line). String
-// values may reference environment variables as ${NAME} (comments are not
-// expanded); CROSSDOCK_DATABASE_DRIVER,
+// values may reference environment variables as ${NAME}, which must be set,
+// or ${NAME:-default}, which takes default when NAME is unset or empty
+// (comments are not expanded, nor values read as durations, owners or
+// policies); CROSSDOCK_DATABASE_DRIVER,
 // CROSSDOCK_DATABASE_DSN and CROSSDOCK_LISTEN override the file.
 package config
 
@@ -38,6 +43,10 @@ type Config struct {
 	Workers int `yaml:"workers"`
 	// Shops are the tenants.
 	Shops []Shop `yaml:"shops"`
+	// Reconcile and Alerts: detect discrepancies and announce them
+	// (alerts.go).
+	Reconcile Reconcile `yaml:"reconcile,omitempty"`
+	Alerts    Alerts    `yaml:"alerts,omitempty"`
 }
 
 // Database selects the store.
@@ -64,6 +73,10 @@ type Shop struct {
 	// BackfillInterval is how often orders updated since the stored cursor
 	// are polled, to recover orders whose webhook never came. Default 1m.
 	BackfillInterval Duration `yaml:"backfill_interval"`
+	// HeldRetryInterval is how often held orders are routed again (the
+	// cause of a hold — no stock, an unknown SKU — may have been fixed).
+	// Default 1m.
+	HeldRetryInterval Duration `yaml:"held_retry_interval"`
 	// StockInterval is how often warehouse stock is read and pushed.
 	// Default 30s.
 	StockInterval Duration `yaml:"stock_interval"`
@@ -76,6 +89,17 @@ type Shop struct {
 	RegisterWebhooks *bool `yaml:"register_webhooks"`
 	// Warehouses serve this shop, in rank order unless Rank says otherwise.
 	Warehouses []Warehouse `yaml:"warehouses"`
+	// SourcesOfTruth declares the owner of each data domain for every
+	// warehouse of the shop (see governance.go for the allowed owners).
+	SourcesOfTruth SourcesOfTruth `yaml:"sources_of_truth,omitempty"`
+	// Policies answer the cases where systems disagree (unknown SKU,
+	// cancellation after picking, manual stock edit).
+	Policies Policies `yaml:"policies,omitempty"`
+	// SLA holds the timers per hop.
+	SLA SLA `yaml:"sla,omitempty"`
+	// Stock tunes the stock engine for the shop: default safety buffer,
+	// per-SKU buffers and caps, the settling time of external changes.
+	Stock ShopStock `yaml:"stock"`
 }
 
 // Warehouse is one warehouse (a Shopify fulfillment-service location).
@@ -94,6 +118,10 @@ type Warehouse struct {
 	PollInterval Duration `yaml:"poll_interval"`
 	// Connector configures how the hub talks to the WMS.
 	Connector Connector `yaml:"connector"`
+	// SourcesOfTruth overrides the shop's owners for this warehouse.
+	SourcesOfTruth SourcesOfTruth `yaml:"sources_of_truth,omitempty"`
+	// Stock tunes how this warehouse's figures enter the stock engine.
+	Stock WarehouseStock `yaml:"stock"`
 }
 
 // Connector is a connector kind and its own settings, decoded by the
@@ -168,7 +196,7 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
 
 // Parse decodes, applies defaults and environment overrides, and validates.
 func Parse(r io.Reader) (*Config, error) {
@@ -187,8 +215,15 @@ func Parse(r io.Reader) (*Config, error) {
 	var missing []string
 	expandStrings(reflect.ValueOf(&c).Elem(), func(v string) string {
 		return envRef.ReplaceAllStringFunc(v, func(m string) string {
-			name := envRef.FindStringSubmatch(m)[1]
+			sub := envRef.FindStringSubmatch(m)
+			name := sub[1]
 			val, ok := os.LookupEnv(name)
+			if def, hasDef := strings.CutPrefix(sub[2], ":-"); hasDef {
+				if val == "" {
+					val = def
+				}
+				return val
+			}
 			if !ok {
 				missing = append(missing, name)
 			}
@@ -356,7 +391,12 @@ func (c *Config) Validate() error {
 				add("%s.connector.kind: required", wp)
 			}
 		}
+		errs = append(errs, s.validateGovernance(p)...)
+		if err := s.validateStock(); err != nil {
+			add("%s.%v", p, err)
+		}
 	}
+	errs = append(errs, c.validateDetect()...)
 	return errors.Join(errs...)
 }
 
@@ -369,6 +409,7 @@ func (s *Shop) RegisterWebhooksEnabled() bool {
 // Masked returns a copy of c with secrets replaced by "***", for display.
 func (c *Config) Masked() *Config {
 	m := *c
+	m.Alerts = c.Alerts.masked()
 	m.Shops = make([]Shop, len(c.Shops))
 	for i, s := range c.Shops {
 		s.AccessToken = mask(s.AccessToken)

@@ -1,5 +1,7 @@
 // Package demo runs crossdock end to end on one machine: a Shopify
-// simulator, two simulated warehouses (Paris and Newark), the hub on an
+// simulator, two simulated warehouses (Paris and Newark) — or, with
+// SimOptions.Warehouses, one per protocol: REST, or CSV or X12 files over a
+// local SFTP server (a wmssim driven by a filesim.Partner) — the hub on an
 // embedded database, and an order generator that creates orders through the
 // simulated Admin API. Its summary is counted from the simulators' own
 // state, never from the hub's counters.
@@ -21,7 +23,9 @@ import (
 	"github.com/crossdock/crossdock/internal/connector/shopify"
 	"github.com/crossdock/crossdock/internal/order"
 	"github.com/crossdock/crossdock/internal/shopifysim"
+	"github.com/crossdock/crossdock/internal/stock"
 	"github.com/crossdock/crossdock/internal/wmssim"
+	"github.com/crossdock/crossdock/internal/wmssim/filesim"
 )
 
 // Demo credentials (simulator only).
@@ -39,6 +43,14 @@ type Warehouse struct {
 	From, To int
 	Sim      *wmssim.Server
 	URL      string
+	// Protocol is how the hub talks to it: ProtocolREST (URL),
+	// ProtocolCSV or ProtocolEDI (files over SFTP at SFTPAddr, exchanged
+	// by Partner).
+	Protocol string
+	SFTPAddr string
+	SFTP     *filesim.SFTPServer
+	Partner  *filesim.Partner
+	dir      string
 }
 
 // SimOptions configure the simulators.
@@ -58,6 +70,15 @@ type SimOptions struct {
 	// PartialShipRate is the warehouses' fraction of orders (of two units
 	// or more) shipped in two shipments (wmssim.Config.PartialShipRate).
 	PartialShipRate float64
+	// CarrierEventRate, DeliveryFailureRate and TrackingUpdateRate are
+	// the warehouses' shares of shipments followed by carrier events, of
+	// those whose delivery fails, and of shipments relabelled after
+	// shipping (wmssim.Config).
+	CarrierEventRate, DeliveryFailureRate, TrackingUpdateRate float64
+	// Warehouses lists one protocol per warehouse (ProtocolREST,
+	// ProtocolCSV, ProtocolEDI) in rank order; empty means two REST
+	// warehouses (see warehousePlan).
+	Warehouses []string
 }
 
 // Sims are the running simulators.
@@ -71,6 +92,10 @@ type Sims struct {
 	servers    []*http.Server
 	rng        *rand.Rand
 	mu         sync.Mutex
+	// Discrepancies, when set, reads the hub's discrepancy totals (ever
+	// opened, still open) into the summary; open ones keep the run from
+	// settling.
+	Discrepancies func() (opened, open int, err error)
 }
 
 func serve(h http.Handler) (*http.Server, string, error) {
@@ -129,17 +154,23 @@ func StartSims(opt SimOptions) (*Sims, error) {
 			s.variants[v.SKU] = v.ID
 		}
 	}
-	// Paris stocks the first three quarters of the catalogue, Newark all
-	// of it: orders with a Newark-only SKU are routed to Newark.
-	split := opt.SKUs * 3 / 4
-	for i, w := range []*Warehouse{{ID: "paris", Name: "Paris", From: 0, To: split}, {ID: "newark", Name: "Newark", From: 0, To: opt.SKUs}} {
+	// By default Paris stocks the first three quarters of the catalogue,
+	// Newark all of it: orders with a Newark-only SKU are routed to Newark.
+	plan, err := warehousePlan(opt)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	for i, w := range plan {
 		stock := map[string]int{}
 		for _, sku := range s.SKUs[w.From:w.To] {
 			stock[sku] = opt.StockPerSKU
 		}
 		d := opt.WMSDelay
 		w.Sim = wmssim.New(wmssim.Config{Name: w.ID, Token: WMSToken, AckDelay: d, PickDelay: d, PackDelay: d, ShipDelay: 2 * d,
-			MultiPackageRate: 0.15, PartialShipRate: opt.PartialShipRate, Seed: opt.Seed + uint64(i) + 1, Stock: stock})
+			MultiPackageRate: 0.15, PartialShipRate: opt.PartialShipRate, Seed: opt.Seed + uint64(i) + 1, Stock: stock,
+			CarrierEventRate: opt.CarrierEventRate, DeliveryFailureRate: opt.DeliveryFailureRate, TrackingUpdateRate: opt.TrackingUpdateRate,
+			CarrierEventDelay: 2 * d})
 		w.Sim.Start()
 		srv, u, err := serve(w.Sim)
 		if err != nil {
@@ -149,6 +180,10 @@ func StartSims(opt SimOptions) (*Sims, error) {
 		s.servers = append(s.servers, srv)
 		w.URL = u
 		s.Warehouses = append(s.Warehouses, w)
+		if err := s.startFilePartner(w); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("demo: warehouse %s: %w", w.ID, err)
+		}
 	}
 	return s, nil
 }
@@ -159,6 +194,7 @@ func (s *Sims) Close() {
 		srv.Close()
 	}
 	for _, w := range s.Warehouses {
+		w.closeFilePartner()
 		w.Sim.Close()
 	}
 	if s.Shopify != nil {
@@ -184,11 +220,15 @@ func (s *Sims) HubConfigDB(listen string, db config.Database) *config.Config {
 			BackfillInterval: config.Duration(5 * time.Second), StockInterval: config.Duration(time.Second),
 			StockReadInterval: config.Duration(5 * time.Second),
 		}},
+		// Reconcile often, with short graces, so that the demo's missed
+		// webhooks are found by reconciliation within seconds.
+		Reconcile: config.Reconcile{Interval: config.Duration(2 * time.Second), OrderGrace: config.Duration(2 * time.Second),
+			ShipmentGrace: config.Duration(10 * time.Second), StockGrace: config.Duration(10 * time.Second)},
 	}
 	for i, w := range s.Warehouses {
 		c.Shops[0].Warehouses = append(c.Shops[0].Warehouses, config.Warehouse{
 			ID: w.ID, Name: w.Name, Rank: i + 1, PollInterval: config.Duration(100 * time.Millisecond),
-			Connector: config.Connector{Kind: "rest", Settings: map[string]any{"base_url": w.URL, "token": WMSToken}},
+			Connector: w.connectorConfig(),
 		})
 	}
 	return c
@@ -362,6 +402,11 @@ type Summary struct {
 	ShipToFulfillmentMs         Latency                    `json:"ship_to_fulfillment_ms"`
 	Settled                     bool                       `json:"settled"`
 	Problems                    []string                   `json:"problems,omitempty"`
+
+	// DiscrepanciesOpened and DiscrepanciesOpen are read from the hub's
+	// store: discrepancies reconciliation ever opened, and still open.
+	DiscrepanciesOpened int `json:"discrepancies_opened"`
+	DiscrepanciesOpen   int `json:"discrepancies_open"`
 }
 
 // Summarize counts the outcome from the simulators.
@@ -463,7 +508,14 @@ func (s *Sims) Summarize(requested int) Summary {
 	}
 	sum.OrderToWMSMs = latency(toWMS)
 	sum.ShipToFulfillmentMs = latency(toFul)
+	var discErr error
+	if s.Discrepancies != nil {
+		sum.DiscrepanciesOpened, sum.DiscrepanciesOpen, discErr = s.Discrepancies()
+	}
 	sum.Problems = sum.problems()
+	if discErr != nil {
+		sum.Problems = append(sum.Problems, "reading the hub's discrepancies: "+discErr.Error())
+	}
 	sum.Settled = len(sum.Problems) == 0
 	return sum
 }
@@ -492,16 +544,23 @@ func (s Summary) problems() []string {
 	if s.StockMismatches > 0 {
 		p = append(p, fmt.Sprintf("%d stock mismatches", s.StockMismatches))
 	}
+	if s.DiscrepanciesOpen > 0 {
+		p = append(p, fmt.Sprintf("%d discrepancies open", s.DiscrepanciesOpen))
+	}
 	return p
 }
 
 // stockMismatches compares Shopify's available at each warehouse's location
-// with what the warehouse can sell.
+// with the stock engine's formula (stock.Compute) applied to the
+// simulators' truth: what the warehouse can sell, minus units of orders
+// Shopify assigned to the location that the warehouse has not received yet
+// (the demo configures no buffer or cap).
 func (s *Sims) stockMismatches() []string {
 	locs := map[string]string{}
 	for _, l := range s.Shopify.Locations() {
 		locs[l.Name] = l.ID
 	}
+	orders := s.Shopify.Orders()
 	var out []string
 	for _, w := range s.Warehouses {
 		loc, ok := locs[w.Name]
@@ -509,10 +568,36 @@ func (s *Sims) stockMismatches() []string {
 			out = append(out, fmt.Sprintf("%s: no Shopify location", w.ID))
 			continue
 		}
+		received := map[string]bool{}
+		for _, o := range w.Sim.Orders() {
+			received[o.OrderID] = true
+		}
+		inFlight := map[string]int{}
+		for _, o := range orders {
+			if o.CancelledAt != nil || received[o.ID] {
+				continue
+			}
+			for _, fo := range o.FulfillmentOrders {
+				if fo.LocationID != loc || fo.Status == "CLOSED" || fo.Status == "CANCELLED" {
+					continue
+				}
+				for _, l := range fo.LineItems {
+					inFlight[l.SKU] += l.TotalQuantity
+				}
+			}
+		}
 		for sku, it := range w.Sim.Stock() {
+			s.mu.Lock()
+			_, inCatalogue := s.variants[sku]
+			s.mu.Unlock()
+			if !inCatalogue {
+				continue // an item Shopify does not sell (or sells under another SKU)
+			}
+			f := stock.Figure{Contributions: []stock.Contribution{{Warehouse: w.ID, Snapshot: it.Available, InFlight: inFlight[sku]}}}
+			stock.Compute(&f)
 			q, ok := s.Shopify.InventoryLevel(sku, loc)
-			if !ok || q.Available != it.Available {
-				out = append(out, fmt.Sprintf("%s %s: Shopify %d, WMS %d", w.ID, sku, q.Available, it.Available))
+			if !ok || q.Available != f.Target {
+				out = append(out, fmt.Sprintf("%s %s: Shopify %d, formula %d (WMS %d, %d in flight)", w.ID, sku, q.Available, f.Target, it.Available, inFlight[sku]))
 			}
 		}
 	}

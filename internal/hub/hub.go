@@ -17,6 +17,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/crossdock/crossdock/internal/alert"
 	"github.com/crossdock/crossdock/internal/backfill"
 	"github.com/crossdock/crossdock/internal/cancel"
 	"github.com/crossdock/crossdock/internal/config"
@@ -25,6 +26,7 @@ import (
 	"github.com/crossdock/crossdock/internal/fulfil"
 	"github.com/crossdock/crossdock/internal/ingest"
 	"github.com/crossdock/crossdock/internal/queue"
+	"github.com/crossdock/crossdock/internal/reconcile"
 	"github.com/crossdock/crossdock/internal/retention"
 	"github.com/crossdock/crossdock/internal/stock"
 	"github.com/crossdock/crossdock/internal/store"
@@ -58,11 +60,16 @@ type Hub struct {
 	Ingest  *ingest.Handler
 	Pollers []*wmsfeed.Poller
 	Stock   *stock.Worker
-	logger  *slog.Logger
-	server  *http.Server
-	ln      net.Listener
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// Reconcile and Alerts detect discrepancies and announce them
+	// (detect.go); Alerts is nil without alert channels.
+	Reconcile *reconcile.Worker
+	Alerts    *alert.Notifier
+
+	logger *slog.Logger
+	server *http.Server
+	ln     net.Listener
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // Open opens the store, applies migrations, builds the tenants and the job
@@ -89,11 +96,15 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 
 	workers := river.NewWorkers()
 	var periodic []*river.PeriodicJob
-	h.Stock = &stock.Worker{Store: st, Tenants: reg, Logger: log}
+	h.Stock = StockWorker(st, reg, log)
 	river.AddWorker(workers, h.Stock)
 	river.AddWorker(workers, &dispatch.Worker{Store: st, Tenants: reg, Logger: log})
 	river.AddWorker(workers, &fulfil.Worker{Store: st, Tenants: reg, Logger: log})
+	river.AddWorker(workers, &fulfil.ProgressWorker{Store: st, Tenants: reg, Logger: log})
+	river.AddWorker(workers, &fulfil.CarrierWorker{Store: st, Tenants: reg, Logger: log})
+	river.AddWorker(workers, &fulfil.TrackingWorker{Store: st, Tenants: reg, Logger: log})
 	river.AddWorker(workers, &cancel.Worker{Store: st, Tenants: reg, Logger: log})
+	river.AddWorker(workers, &cancel.OrderCancelledWorker{Store: st, Tenants: reg, Logger: log})
 	river.AddWorker(workers, &retention.Worker{Store: st, Logger: log})
 	periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) { return retention.Args{}, nil }, nil))
@@ -109,6 +120,8 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return ingest.DrainArgs{Shop: shop}, nil }, nil),
 			river.NewPeriodicJob(river.PeriodicInterval(s.Config.StockInterval.Std(30*time.Second)),
 				func() (river.JobArgs, *river.InsertOpts) { return stock.SyncArgs{Shop: shop}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(s.Config.HeldRetryInterval.Std(dispatch.DefaultHeldRetryInterval)),
+				func() (river.JobArgs, *river.InsertOpts) { return dispatch.RetryHeldArgs{Shop: shop}, nil }, nil),
 			river.NewPeriodicJob(river.PeriodicInterval(s.Config.BackfillInterval.Std(time.Minute)),
 				func() (river.JobArgs, *river.InsertOpts) { return backfill.Args{Shop: shop}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 		)
@@ -122,6 +135,11 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 	drain := &ingest.DrainWorker{Store: st, Jobs: jobs, Tenants: reg, Logger: log}
 	river.AddWorker(workers, drain)
 	river.AddWorker(workers, &backfill.Worker{Store: st, Jobs: jobs, Tenants: reg, Logger: log})
+	river.AddWorker(workers, &dispatch.RetryHeldWorker{Store: st, Jobs: jobs, Logger: log})
+	if err := h.wireDetect(workers); err != nil {
+		st.Close()
+		return nil, err
+	}
 
 	h.Ingest = ingest.New(ingest.Config{
 		Store: st, Inserter: jobs, MaxBody: cfg.WebhookMaxBody, Logger: log,
@@ -155,7 +173,7 @@ func (h *Hub) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", telemetry.Handler(telemetry.Sources{Store: h.Store, Ingest: h.Ingest, Tenants: h.Tenants, Pollers: h.Pollers, Logger: h.logger}))
-	web.Mount(mux, web.Deps{Store: h.Store, Config: h.Config, Jobs: h.Jobs})
+	web.Mount(mux, web.Deps{Store: h.Store, Config: h.Config, Jobs: h.Jobs, Tenants: h.Tenants, Connectors: web.Pollers(h.Store, h.Pollers, h.Tenants)})
 	return mux
 }
 
@@ -230,12 +248,22 @@ func (h *Hub) prepareShops(ctx context.Context) error {
 }
 
 func (h *Hub) prepareOnce(ctx context.Context) error {
-	for _, s := range h.Tenants.Shops() {
+	return PrepareShops(ctx, h.Store, h.Tenants, h.Config.PublicURL, h.logger)
+}
+
+// PrepareShops does, once, what the hub does at start in Shopify: it
+// registers a fulfillment service (and so a location) for every warehouse
+// without a location, recording it in st so that it is registered only
+// once, and creates the missing webhook subscriptions to publicURL +
+// WebhookPath for shops that register their own. `crossdock readiness
+// --fix` calls it too.
+func PrepareShops(ctx context.Context, st *store.Store, tenants *tenant.Registry, publicURL string, log *slog.Logger) error {
+	for _, s := range tenants.Shops() {
 		for _, wh := range s.Warehouses {
 			if wh.LocationID != "" {
 				continue
 			}
-			loc, err := store.WarehouseLocation(ctx, h.Store.Read, s.Domain, wh.ID)
+			loc, err := store.WarehouseLocation(ctx, st.Read, s.Domain, wh.ID)
 			if err != nil {
 				return err
 			}
@@ -244,22 +272,22 @@ func (h *Hub) prepareOnce(ctx context.Context) error {
 				if err != nil {
 					return fmt.Errorf("shop %s: register fulfillment service for %s: %w", s.Domain, wh.ID, err)
 				}
-				if err := store.SetWarehouseLocation(ctx, h.Store.Write, s.Domain, wh.ID, l, svc); err != nil {
+				if err := store.SetWarehouseLocation(ctx, st.Write, s.Domain, wh.ID, l, svc); err != nil {
 					return err
 				}
-				h.logger.Info("registered fulfillment service", "shop", s.Domain, "warehouse", wh.ID, "location", l)
+				log.Info("registered fulfillment service", "shop", s.Domain, "warehouse", wh.ID, "location", l)
 				loc = l
 			}
 			wh.LocationID = loc
 		}
 		if s.Config.RegisterWebhooksEnabled() {
-			uri := strings.TrimRight(h.Config.PublicURL, "/") + WebhookPath
+			uri := strings.TrimRight(publicURL, "/") + WebhookPath
 			created, err := s.Shopify.EnsureWebhooks(ctx, uri, shopify.HubTopics())
 			if err != nil {
 				return fmt.Errorf("shop %s: webhook subscriptions: %w", s.Domain, err)
 			}
 			if len(created) > 0 {
-				h.logger.Info("created webhook subscriptions", "shop", s.Domain, "topics", created)
+				log.Info("created webhook subscriptions", "shop", s.Domain, "topics", created)
 			}
 		}
 	}
