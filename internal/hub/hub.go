@@ -173,7 +173,8 @@ func (h *Hub) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", telemetry.Handler(telemetry.Sources{Store: h.Store, Ingest: h.Ingest, Tenants: h.Tenants, Pollers: h.Pollers, Logger: h.logger}))
-	web.Mount(mux, web.Deps{Store: h.Store, Config: h.Config, Jobs: h.Jobs, Tenants: h.Tenants, Connectors: web.Pollers(h.Store, h.Pollers, h.Tenants)})
+	web.Mount(mux, web.Deps{Store: h.Store, Config: h.Config, Jobs: h.Jobs, Tenants: h.Tenants, Connectors: web.Pollers(h.Store, h.Pollers, h.Tenants),
+		Discrepancies: web.StoreDiscrepancies{Store: h.Store}})
 	return mux
 }
 
@@ -188,6 +189,10 @@ func (h *Hub) Start(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	h.ln = ln
+	if _, err := AuditConfig(ctx, h.Store, h.Config); err != nil {
+		ln.Close()
+		return err
+	}
 	if err := h.prepareShops(ctx); err != nil {
 		ln.Close()
 		return err
