@@ -98,6 +98,10 @@ func TestOrdersFlowOnEveryStore(t *testing.T) {
 				`crossdock_orders{state="fulfilled"} 60`,
 				`crossdock_shopify_throttle_available_points{shop="crossdock-demo.myshopify.com"}`,
 				`crossdock_wms_feed_lag_seconds{shop="crossdock-demo.myshopify.com",warehouse="paris"}`,
+				`crossdock_job_queue_wait_seconds_count{kind="order.route"}`,
+				`crossdock_job_run_seconds_count{kind="shipment.fulfil",outcome="completed"}`,
+				`crossdock_stock_sync_age_seconds{shop="crossdock-demo.myshopify.com"}`,
+				`crossdock_discrepancies_open{kind="order.missing"}`,
 			} {
 				if !strings.Contains(metrics, want) {
 					t.Errorf("/metrics lacks %s", want)

@@ -57,9 +57,11 @@ type Hub struct {
 	Store   *store.Store
 	Tenants *tenant.Registry
 	Jobs    *queue.Client
-	Ingest  *ingest.Handler
-	Pollers []*wmsfeed.Poller
-	Stock   *stock.Worker
+	// JobLatency holds the jobs' queue wait and run time histograms.
+	JobLatency *telemetry.JobLatency
+	Ingest     *ingest.Handler
+	Pollers    []*wmsfeed.Poller
+	Stock      *stock.Worker
 	// Reconcile and Alerts detect discrepancies and announce them
 	// (detect.go); Alerts is nil without alert channels.
 	Reconcile *reconcile.Worker
@@ -132,6 +134,7 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 		return nil, err
 	}
 	h.Jobs = jobs
+	h.JobLatency = telemetry.NewJobLatency()
 	drain := &ingest.DrainWorker{Store: st, Jobs: jobs, Tenants: reg, Logger: log}
 	river.AddWorker(workers, drain)
 	river.AddWorker(workers, &backfill.Worker{Store: st, Jobs: jobs, Tenants: reg, Logger: log})
@@ -172,7 +175,7 @@ func (h *Hub) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	mux.Handle("GET /metrics", telemetry.Handler(telemetry.Sources{Store: h.Store, Ingest: h.Ingest, Tenants: h.Tenants, Pollers: h.Pollers, Logger: h.logger}))
+	mux.Handle("GET /metrics", telemetry.Handler(telemetry.Sources{Store: h.Store, Ingest: h.Ingest, Tenants: h.Tenants, Pollers: h.Pollers, Logger: h.logger, Jobs: h.JobLatency}))
 	web.Mount(mux, web.Deps{Store: h.Store, Config: h.Config, Jobs: h.Jobs, Tenants: h.Tenants, Connectors: web.Pollers(h.Store, h.Pollers, h.Tenants),
 		Discrepancies: web.StoreDiscrepancies{Store: h.Store}})
 	return mux
@@ -205,6 +208,7 @@ func (h *Hub) Start(ctx context.Context, ln net.Listener) error {
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h.cancel = cancel
+	h.JobLatency.Observe(rctx, h.Jobs)
 	if err := h.Jobs.Start(rctx); err != nil {
 		cancel()
 		ln.Close()

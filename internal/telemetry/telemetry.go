@@ -1,5 +1,6 @@
 // Package telemetry exposes the hub's Prometheus metrics at /metrics:
-// webhook ingest counters, job queue depth by kind and state, Shopify
+// webhook ingest counters, job queue depth by kind and state, job queue
+// wait and run time by kind, stock sync lag per shop, Shopify
 // throttle headroom per shop, the lag of each warehouse feed, open
 // discrepancies by kind and alert notices sent.
 // Values are read when Prometheus scrapes, from the components that own
@@ -8,6 +9,7 @@ package telemetry
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/crossdock/crossdock/internal/ingest"
 	"github.com/crossdock/crossdock/internal/reconcile"
+	"github.com/crossdock/crossdock/internal/stock"
 	"github.com/crossdock/crossdock/internal/store"
 	"github.com/crossdock/crossdock/internal/tenant"
 	"github.com/crossdock/crossdock/internal/wmsfeed"
@@ -30,6 +33,8 @@ type Sources struct {
 	Tenants *tenant.Registry
 	Pollers []*wmsfeed.Poller
 	Logger  *slog.Logger
+	// Jobs, when set, adds the job latency histograms.
+	Jobs *JobLatency
 }
 
 // Handler returns the /metrics handler.
@@ -37,6 +42,9 @@ func Handler(src Sources) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(&collector{src: src})
+	for _, c := range src.Jobs.collectors() {
+		reg.MustRegister(c)
+	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logHandler(src.Logger), slog.LevelError)})
 }
 
@@ -56,13 +64,14 @@ var (
 	eventsDesc   = prometheus.NewDesc("crossdock_wms_events_total", "Warehouse events applied and duplicates skipped.", []string{"shop", "warehouse", "kind"}, nil)
 	ordersDesc   = prometheus.NewDesc("crossdock_orders", "Orders known to the hub by state.", []string{"state"}, nil)
 	discrepDesc  = prometheus.NewDesc("crossdock_discrepancies_open", "Open discrepancies found by reconciliation, by kind.", []string{"kind"}, nil)
+	stockAgeDesc = prometheus.NewDesc("crossdock_stock_sync_age_seconds", "Seconds since the shop's last stock sync finished (stock sync lag).", []string{"shop"}, nil)
 	alertsDesc   = prometheus.NewDesc("crossdock_alerts_sent_total", "Alert notices sent, by channel, notice (firing, resolved) and outcome (delivered, failed).", []string{"channel", "notice", "outcome"}, nil)
 )
 
 type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{webhooksDesc, jobsDesc, throttleDesc, throttleMax, lagDesc, eventsDesc, ordersDesc, discrepDesc, alertsDesc} {
+	for _, d := range []*prometheus.Desc{webhooksDesc, jobsDesc, throttleDesc, throttleMax, lagDesc, eventsDesc, ordersDesc, discrepDesc, alertsDesc, stockAgeDesc} {
 		ch <- d
 	}
 }
@@ -119,6 +128,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for state, n := range counts {
 		ch <- prometheus.MustNewConstMetric(ordersDesc, prometheus.GaugeValue, float64(n), state)
+	}
+	if c.src.Tenants != nil {
+		for _, s := range c.src.Tenants.Shops() {
+			v, err := store.Cursor(ctx, c.src.Store.Read, s.Domain, stock.ProgressCursor)
+			var p stock.Progress
+			if err != nil || v == "" || json.Unmarshal([]byte(v), &p) != nil || !p.Finished {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(stockAgeDesc, prometheus.GaugeValue, time.Since(p.Updated).Seconds(), s.Domain)
+		}
 	}
 	c.collectDetect(ctx, ch)
 }
