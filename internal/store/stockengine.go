@@ -358,3 +358,25 @@ func parseAggTime(s sql.NullString) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// WaitingWMSEvents returns the bodies of a warehouse's events whose outcome
+// starts with "waiting" (e.g. a carrier event that arrived before its
+// shipment), oldest first.
+func WaitingWMSEvents(ctx context.Context, q Querier, shop, warehouse string) (map[string][]byte, []string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT event_id, body FROM wms_event WHERE shop = $1 AND warehouse = $2 AND outcome LIKE 'waiting%' ORDER BY received_at, event_id`, shop, warehouse)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: waiting wms events: %w", err)
+	}
+	defer rows.Close()
+	bodies := map[string][]byte{}
+	var order []string
+	for rows.Next() {
+		var id, body string
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, nil, err
+		}
+		bodies[id] = []byte(body)
+		order = append(order, id)
+	}
+	return bodies, order, rows.Err()
+}

@@ -278,6 +278,9 @@ func (p *Poller) apply(ctx context.Context, tx *store.Tx, ev *connector.Event) (
 		if _, err := p.Jobs.InsertTx(ctx, tx.Tx, FulfilArgs{ShipmentID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
 			return false, fmt.Errorf("wmsfeed: enqueue fulfilment: %w", err)
 		}
+		if err := p.applyWaiting(ctx, tx, sh.ID, timeline); err != nil {
+			return false, err
+		}
 		complete, err := shippedInFull(ctx, tx, p.Shop, wo)
 		if err != nil {
 			return false, err
@@ -319,6 +322,9 @@ func (p *Poller) apply(ctx context.Context, tx *store.Tx, ev *connector.Event) (
 	case connector.EventCarrier, connector.EventTrackingUpdated:
 		return false, p.afterShipping(ctx, tx, ev, timeline)
 	}
+	if ev.Type == connector.EventBackordered {
+		return false, p.backordered(ctx, tx, ev, timeline)
+	}
 	// Cancellation outcomes are handled with the order lifecycle; record them.
 	if ev.Type == connector.EventCancelled {
 		// The warehouse will not ship it: its units stop counting in flight.
@@ -334,6 +340,35 @@ func (p *Poller) apply(ctx context.Context, tx *store.Tx, ev *connector.Event) (
 		return false, err
 	}
 	return false, store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, "recorded")
+}
+
+// applyWaiting applies the carrier events and tracking changes that arrived
+// before the shipment shipmentID was stored.
+func (p *Poller) applyWaiting(ctx context.Context, tx *store.Tx, shipmentID string, timeline func(kind, msg string) error) error {
+	bodies, order, err := store.WaitingWMSEvents(ctx, tx, p.Shop, p.Warehouse)
+	if err != nil {
+		return err
+	}
+	for _, id := range order {
+		var ev connector.Event
+		if err := json.Unmarshal(bodies[id], &ev); err != nil {
+			return fmt.Errorf("wmsfeed: waiting event %s: %w", id, err)
+		}
+		about := ""
+		switch {
+		case ev.Carrier != nil:
+			about = ev.Carrier.ShipmentID
+		case ev.Tracking != nil:
+			about = ev.Tracking.ShipmentID
+		}
+		if about != shipmentID {
+			continue
+		}
+		if err := p.afterShipping(ctx, tx, &ev, timeline); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // afterShipping records a carrier event or a tracking change of a stored
@@ -358,7 +393,12 @@ func (p *Poller) afterShipping(ctx context.Context, tx *store.Tx, ev *connector.
 	}
 	sh, err := store.GetShipmentByWMSID(ctx, tx, p.Shop, p.Warehouse, shipmentID)
 	if errors.Is(err, store.ErrNotFound) {
-		return quarantine("unknown shipment " + shipmentID)
+		// Out of order: the shipment's own event has not come yet. The
+		// event waits and is applied when the shipment is stored.
+		if err := timeline(string(ev.Type), fmt.Sprintf("%s event %s about shipment %s, not reported yet: kept until it is", ev.Type, ev.ID, shipmentID)); err != nil {
+			return err
+		}
+		return store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, "waiting: shipment "+shipmentID+" not reported yet")
 	}
 	if err != nil {
 		return err
