@@ -1,16 +1,6 @@
 package filesim_test
 
 import (
-	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,11 +11,10 @@ import (
 	"github.com/crossdock/crossdock/internal/connector/csvwms"
 	"github.com/crossdock/crossdock/internal/connector/ediwms"
 	"github.com/crossdock/crossdock/internal/filedrop"
+	"github.com/crossdock/crossdock/internal/filedrop/filedroptest"
 	"github.com/crossdock/crossdock/internal/wmssim"
 	"github.com/crossdock/crossdock/internal/wmssim/filesim"
 )
-
-const sshdPath = "/usr/sbin/sshd"
 
 // TestConformance runs the shared connector suite against csvwms and ediwms
 // with a filesim.Partner as the 3PL, the connector reaching the partner's
@@ -140,105 +129,8 @@ func inProcessSFTP(t *testing.T, root string) filedrop.Drop {
 // test does) and returns an SFTP drop rooted at root.
 func openSSH(t *testing.T, root string) filedrop.Drop {
 	t.Helper()
-	if _, err := os.Stat(sshdPath); err != nil {
-		if os.Getenv("CROSSDOCK_REQUIRE_SSHD") == "1" {
-			t.Fatalf("%s not found and CROSSDOCK_REQUIRE_SSHD=1", sshdPath)
-		}
-		t.Skipf("OpenSSH test skipped: %s not found (install Debian's openssh-server to run it)", sshdPath)
-	}
-	u, err := user.Current()
-	if err != nil {
-		t.Skipf("OpenSSH test skipped: current user: %v", err)
-	}
-	if os.Geteuid() == 0 {
-		if err := os.MkdirAll("/run/sshd", 0o755); err != nil { // privilege separation directory
-			t.Fatal(err)
-		}
-	}
-	dir := t.TempDir()
-	writeKey := func(name string) (ssh.PublicKey, []byte) {
-		pub, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		block, err := ssh.MarshalPrivateKey(priv, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		pemBytes := pem.EncodeToMemory(block)
-		if err := os.WriteFile(filepath.Join(dir, name), pemBytes, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		sp, err := ssh.NewPublicKey(pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sp, pemBytes
-	}
-	hostPub, _ := writeKey("host_ed25519")
-	clientPub, clientPriv := writeKey("client_ed25519")
-	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(clientPub), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	conf := fmt.Sprintf(`ListenAddress 127.0.0.1
-Port %d
-HostKey %s
-AuthorizedKeysFile %s
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PermitRootLogin prohibit-password
-AllowUsers %s
-PidFile none
-Subsystem sftp internal-sftp
-ForceCommand internal-sftp
-`, port, filepath.Join(dir, "host_ed25519"), filepath.Join(dir, "authorized_keys"), u.Username)
-	confPath := filepath.Join(dir, "sshd_config")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	cmd := exec.Command(sshdPath, "-D", "-e", "-f", confPath)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start sshd: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("sshd log:\n%s", logs.String())
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-			break
-		}
-		select {
-		case <-exited:
-			t.Fatalf("sshd exited early:\n%s", logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sshd not listening on %s: %v\n%s", addr, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	d, err := filedrop.NewSFTP(filedrop.SFTPConfig{Addr: addr, User: u.Username, PrivateKey: clientPriv, HostKey: hostPub, Root: root,
+	sshd := filedroptest.StartOpenSSH(t)
+	d, err := filedrop.NewSFTP(filedrop.SFTPConfig{Addr: sshd.Addr, User: sshd.User, PrivateKey: sshd.PrivateKey, HostKey: sshd.HostKey, Root: root,
 		DialTimeout: 5 * time.Second, OpTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
