@@ -359,3 +359,33 @@ func ReplaceUnsentWarehouseOrder(ctx context.Context, q Querier, w *order.Wareho
 	}
 	return InsertWarehouseOrder(ctx, q, w, p)
 }
+
+// AmendWarehouseOrder replaces a transmitted warehouse order's content (its
+// payload and lines) after the warehouse accepted an amendment: from then
+// on the hub compares shipments, in-flight stock and later edits with what
+// the warehouse now has. Progress and times are kept.
+func AmendWarehouseOrder(ctx context.Context, q Querier, w *order.WarehouseOrder) error {
+	payload, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	res, err := q.ExecContext(ctx, `UPDATE warehouse_order SET payload = $1, updated_at = $2 WHERE shop = $3 AND external_ref = $4`,
+		string(payload), now, w.Shop, w.ExternalRef)
+	if err != nil {
+		return fmt.Errorf("store: amend %s: %w", w.ExternalRef, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM warehouse_order_line WHERE shop = $1 AND external_ref = $2`, w.Shop, w.ExternalRef); err != nil {
+		return fmt.Errorf("store: amend %s lines: %w", w.ExternalRef, err)
+	}
+	for _, l := range w.Lines {
+		if _, err := q.ExecContext(ctx, `INSERT INTO warehouse_order_line (shop, external_ref, warehouse, line_no, sku, quantity, created_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7)`, w.Shop, w.ExternalRef, w.Warehouse, l.LineNo, l.SKU, l.Quantity, now); err != nil {
+			return fmt.Errorf("store: amend %s lines: %w", w.ExternalRef, err)
+		}
+	}
+	return nil
+}

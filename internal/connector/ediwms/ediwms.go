@@ -569,6 +569,19 @@ func (c *Conn) AmendOrder(ctx context.Context, o *order.WarehouseOrder) error {
 	return c.write(ctx, amendName(o.ExternalRef, n+1), c.envelope("OW", set))
 }
 
+var _ connector.Amender = (*Conn)(nil)
+
+// Amend is connector.Amender over AmendOrder: the 940 W05 R is written and
+// the answer is Amended true. X12 has no synchronous answer: the partner
+// acknowledges the file with its 997 and ships what the amended order says;
+// a 945 already in flight for the old lines is reported as it comes.
+func (c *Conn) Amend(ctx context.Context, o *order.WarehouseOrder) (connector.AmendResult, error) {
+	if err := c.AmendOrder(ctx, o); err != nil {
+		return connector.AmendResult{}, err
+	}
+	return connector.AmendResult{Amended: true}, nil
+}
+
 // sameBody reports whether the one 940 in file old has the body of set,
 // W05-01 (the purpose) aside.
 func sameBody(set *x12.TransactionSet, old []byte) (bool, error) {

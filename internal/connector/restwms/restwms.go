@@ -119,24 +119,11 @@ func NewFromMap(m map[string]any) (*Client, error) {
 				cfg.Token = s
 			}
 		case "timeout":
-			switch t := v.(type) {
-			case string:
-				d, err := time.ParseDuration(t)
-				if err != nil {
-					return nil, fmt.Errorf("restwms: timeout: %w", err)
-				}
-				if d <= 0 {
-					return nil, fmt.Errorf("restwms: timeout must be positive, not %s", t)
-				}
-				cfg.Timeout = d
-			case time.Duration:
-				if t <= 0 {
-					return nil, fmt.Errorf("restwms: timeout must be positive, not %s", t)
-				}
-				cfg.Timeout = t
-			default:
-				return nil, fmt.Errorf("restwms: timeout must be a duration string such as \"10s\", not %T", v)
+			d, err := connector.SettingDuration("restwms", k, v)
+			if err != nil {
+				return nil, err
 			}
+			cfg.Timeout = d
 		default:
 			unknown = append(unknown, k)
 		}
@@ -314,6 +301,32 @@ func (c *Client) CancelOrder(ctx context.Context, externalRef string) (connector
 		return connector.CancelResult{}, fmt.Errorf("restwms: cancel order %s: %w", externalRef, err)
 	}
 	return connector.CancelResult{Cancelled: out.Cancelled, Reason: out.Reason}, nil
+}
+
+var _ connector.Amender = (*Client)(nil)
+
+// Amend replaces the order's lines and ship-to with PUT
+// /v1/orders/{external_ref} (the whole order, same external reference).
+// The warehouse answers 200 when it will ship the order as amended, and 409
+// with code too_late once picking started: that refusal is returned as
+// AmendResult{Amended: false, Reason: the warehouse's message}, not as an
+// error. Other answers follow the package's error classes.
+func (c *Client) Amend(ctx context.Context, o *order.WarehouseOrder) (connector.AmendResult, error) {
+	if o == nil || strings.TrimSpace(o.ExternalRef) == "" {
+		return connector.AmendResult{}, connector.Permanent(errors.New("restwms: amend order: external_ref is empty"))
+	}
+	var out struct {
+		Amended bool `json:"amended"`
+	}
+	_, err := c.do(ctx, http.MethodPut, orderPath(o.ExternalRef), nil, nil, o, &out)
+	var he *HTTPError
+	if errors.As(err, &he) && he.StatusCode == http.StatusConflict && he.Code == "too_late" {
+		return connector.AmendResult{Reason: he.Message}, nil
+	}
+	if err != nil {
+		return connector.AmendResult{}, fmt.Errorf("restwms: amend order %s: %w", o.ExternalRef, err)
+	}
+	return connector.AmendResult{Amended: out.Amended}, nil
 }
 
 // Events reads the feed with GET /v1/events. limit ≤ 0 lets the warehouse

@@ -335,7 +335,7 @@ func TestEnsureWebhooksCreatesOnlyMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"ORDERS_UPDATED", "ORDERS_CANCELLED", "FULFILLMENT_ORDERS_FULFILLMENT_REQUEST_SUBMITTED", "FULFILLMENT_ORDERS_CANCELLATION_REQUEST_SUBMITTED", "INVENTORY_LEVELS_UPDATE"}
+	want := []string{"ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS_EDITED", "FULFILLMENT_ORDERS_FULFILLMENT_REQUEST_SUBMITTED", "FULFILLMENT_ORDERS_CANCELLATION_REQUEST_SUBMITTED", "INVENTORY_LEVELS_UPDATE"}
 	if diff := cmp.Diff(want, created); diff != "" {
 		t.Errorf("created (-want +got):\n%s", diff)
 	}

@@ -17,6 +17,7 @@ const (
 	TopicOrdersCreate                 = "orders/create"
 	TopicOrdersUpdated                = "orders/updated"
 	TopicOrdersCancelled              = "orders/cancelled"
+	TopicOrdersEdited                 = "orders/edited"
 	TopicFulfillmentRequestSubmitted  = "fulfillment_orders/fulfillment_request_submitted"
 	TopicCancellationRequestSubmitted = "fulfillment_orders/cancellation_request_submitted"
 	TopicInventoryLevelsUpdate        = "inventory_levels/update"
@@ -25,7 +26,7 @@ const (
 // HubTopics returns the topics the hub subscribes to.
 func HubTopics() []string {
 	return []string{
-		TopicOrdersCreate, TopicOrdersUpdated, TopicOrdersCancelled,
+		TopicOrdersCreate, TopicOrdersUpdated, TopicOrdersCancelled, TopicOrdersEdited,
 		TopicFulfillmentRequestSubmitted, TopicCancellationRequestSubmitted, TopicInventoryLevelsUpdate,
 	}
 }
@@ -203,6 +204,32 @@ func DecodeOrderWebhook(body []byte) (*OrderWebhook, error) {
 	return &w, nil
 }
 
+// OrderEditWebhook is the payload of orders/edited: which order an edit
+// committed on (the hub re-reads the order itself).
+type OrderEditWebhook struct {
+	OrderEdit struct {
+		ID          int64     `json:"id"`
+		OrderID     int64     `json:"order_id"`
+		CommittedAt time.Time `json:"committed_at,omitzero"`
+	} `json:"order_edit"`
+}
+
+// OrderGID returns the edited order's GID.
+func (w *OrderEditWebhook) OrderGID() string { return GID("Order", w.OrderEdit.OrderID) }
+
+// DecodeOrderEditWebhook decodes an orders/edited payload. It fails on
+// malformed JSON, wrong types and a missing order id.
+func DecodeOrderEditWebhook(body []byte) (*OrderEditWebhook, error) {
+	var w OrderEditWebhook
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, err
+	}
+	if w.OrderEdit.OrderID <= 0 {
+		return nil, errors.New("missing or invalid order_edit.order_id")
+	}
+	return &w, nil
+}
+
 // DecodeFulfillmentOrderWebhook decodes a fulfillment_orders/* payload. It
 // fails on malformed JSON, wrong types, or no fulfillment order GID.
 func DecodeFulfillmentOrderWebhook(body []byte) (*FulfillmentOrderWebhook, error) {
@@ -238,8 +265,8 @@ func DecodeInventoryLevelWebhook(body []byte) (*InventoryLevelWebhook, error) {
 }
 
 // DecodeWebhook decodes the payload of topic (REST "orders/create" or enum
-// "ORDERS_CREATE" form) into *OrderWebhook, *FulfillmentOrderWebhook or
-// *InventoryLevelWebhook. Errors are permanent: a payload that does not
+// "ORDERS_CREATE" form) into *OrderWebhook, *OrderEditWebhook,
+// *FulfillmentOrderWebhook or *InventoryLevelWebhook. Errors are permanent: a payload that does not
 // decode will not decode on a retry. An unsupported topic wraps
 // ErrUnknownTopic.
 func DecodeWebhook(topic string, body []byte) (any, error) {
@@ -254,6 +281,8 @@ func DecodeWebhook(topic string, body []byte) (any, error) {
 		v, err = DecodeFulfillmentOrderWebhook(body)
 	case t == "INVENTORY_LEVELS_UPDATE":
 		v, err = DecodeInventoryLevelWebhook(body)
+	case t == "ORDERS_EDITED":
+		v, err = DecodeOrderEditWebhook(body)
 	default:
 		err = ErrUnknownTopic
 	}

@@ -164,24 +164,11 @@ func NewFromMap(m map[string]any) (*Connector, error) {
 				cfg.CustomerParty = s
 			}
 		case "timeout":
-			switch t := v.(type) {
-			case string:
-				d, err := time.ParseDuration(t)
-				if err != nil {
-					return nil, fmt.Errorf("tryton: timeout: %w", err)
-				}
-				if d <= 0 {
-					return nil, fmt.Errorf("tryton: timeout must be positive, not %s", t)
-				}
-				cfg.Timeout = d
-			case time.Duration:
-				if t <= 0 {
-					return nil, fmt.Errorf("tryton: timeout must be positive, not %s", t)
-				}
-				cfg.Timeout = t
-			default:
-				return nil, fmt.Errorf("tryton: timeout must be a duration string such as \"30s\", not %T", v)
+			d, err := connector.SettingDuration("tryton", k, v)
+			if err != nil {
+				return nil, err
 			}
+			cfg.Timeout = d
 		default:
 			unknown = append(unknown, k)
 		}
