@@ -13,6 +13,11 @@
 // external reference, and the warehouse order row is written before the
 // first Shopify call).
 //
+// Split orders: a fulfillment order no single warehouse can ship but
+// several can together (route.Split) is split in Shopify
+// (fulfillmentOrderSplit), one fulfillment order per warehouse, each routed
+// and transmitted on its own; the timeline says which lines went where.
+//
 // Holds and rejections (the rule, recorded on the timeline):
 //   - a fulfillment order the hub has not submitted yet (merchant role) that
 //     cannot be served — no warehouse has the stock, the address is
@@ -318,6 +323,9 @@ func (d *dispatch) routeAndRequest(ctx context.Context, fo *shopify.FulfillmentO
 	}
 	dec := route.Choose(n, cands)
 	if !dec.OK() {
+		if parts, ok := route.Split(n, cands); ok {
+			return d.split(ctx, fo, n, parts)
+		}
 		unknown, err := d.unknownSKUs(ctx, skus, cands)
 		if err != nil {
 			return err

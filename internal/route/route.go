@@ -1,7 +1,9 @@
 // Package route decides which warehouse ships an order (routing v1): the
 // warehouses are tried in rank order and the whole order goes to the first
 // one that can ship every line from its available stock. When none can, the
-// order waits on a hold whose reason names what each warehouse lacks.
+// order waits on a hold whose reason names what each warehouse lacks, unless
+// several warehouses together can ship it (Split): then each SKU goes, whole,
+// to the first ranked warehouse that can ship it.
 package route
 
 import (

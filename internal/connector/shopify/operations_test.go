@@ -18,7 +18,7 @@ var wantOperations = []string{
 	"BulkOperation", "BulkOperationRunQuery", "CatalogVariants", "FulfillmentCreate", "FulfillmentEventCreate", "FulfillmentEvents",
 	"FulfillmentOrderAcceptCancellationRequest", "FulfillmentOrderAcceptRequest", "FulfillmentOrderHold",
 	"FulfillmentOrderMove", "FulfillmentOrderRejectCancellationRequest", "FulfillmentOrderRejectRequest", "FulfillmentOrderReleaseHold",
-	"FulfillmentOrderReportProgress", "FulfillmentOrderSubmitCancellationRequest", "FulfillmentOrderSubmitRequest", "FulfillmentServiceCreate",
+	"FulfillmentOrderReportProgress", "FulfillmentOrderSplit", "FulfillmentOrderSubmitCancellationRequest", "FulfillmentOrderSubmitRequest", "FulfillmentServiceCreate",
 	"FulfillmentTrackingInfoUpdate", "GetFulfillmentOrder",
 	"GetOrder", "InventorySetQuantities", "LocationInventoryLevels", "Locations",
 	"OrderCreate", "OrderFulfillments", "OrdersUpdatedSince", "ProductVariants", "WebhookSubscriptionCreate",
