@@ -16,7 +16,7 @@ func init() {
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", "demo [--orders N --warehouses rest,csv,edi --exit-when-done --json --drop-webhooks F]", stderr)
+	fs := newFlags("demo", "demo [--orders N --warehouses rest,csv,edi --mix realistic --exit-when-done --json --drop-webhooks F]", stderr)
 	orders := fs.Int("orders", 0, "orders to create (0: keep creating until interrupted)")
 	exit := fs.Bool("exit-when-done", false, "run headless: wait until every order is shipped and fulfilled, print a summary and exit (0 only if everything settled)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
@@ -35,6 +35,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seed := fs.Uint64("seed", 0, "random seed (0: from the clock)")
 	level := fs.String("log-level", "warn", "hub log level")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	mix := fs.String("mix", "", "order mix: realistic makes a share of orders split, backordered, cancelled before picking or after shipping started, held until stock arrives (default: random orders)")
 	warehouses := fs.String("warehouses", "", "one simulated warehouse per protocol, in routing rank order, e.g. rest,csv,edi (csv and edi exchange files over a local SFTP server); default: two REST warehouses")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -58,6 +59,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return errUsage
 		}
 	}
+	if _, err := demo.ParseMix(*mix); err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage
+	}
 	if *exit && *orders <= 0 {
 		fmt.Fprintln(stderr, "demo: --exit-when-done needs --orders N")
 		return errUsage
@@ -68,7 +73,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	sum, err := demo.Run(ctx, demo.Options{
 		Orders: *orders, Rate: *rate, Concurrency: *conc, ExitWhenDone: *exit, Timeout: *timeout, Listen: l, DB: *db,
-		Sim:    demo.SimOptions{SKUs: *skus, DuplicateRate: *dup, ReorderRate: *reorder, DropRate: *drop, RestoreRate: *restore, BucketSize: *bucket, Seed: *seed, WebhookRetryBase: 200 * time.Millisecond, Warehouses: whs},
+		Sim:    demo.SimOptions{SKUs: *skus, DuplicateRate: *dup, ReorderRate: *reorder, DropRate: *drop, RestoreRate: *restore, BucketSize: *bucket, Seed: *seed, WebhookRetryBase: 200 * time.Millisecond, Warehouses: whs, Mix: *mix},
 		Logger: logger(stderr, *level),
 	}, stdout)
 	if *exit || *asJSON {
@@ -78,6 +83,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "%d orders created, %d shipped, %d fulfilled (%d fulfillments, %d without tracking), %d duplicate WMS orders, %d duplicate fulfillments, %d stock mismatches, %d discrepancies opened (%d open), %.1f orders/s\n",
 				sum.OrdersCreated, sum.OrdersShipped, sum.OrdersFulfilled, sum.ShopifyFulfillments, sum.FulfillmentsMissingTracking,
 				sum.DuplicateWMSOrders, sum.DuplicateFulfillments, sum.StockMismatches, sum.DiscrepanciesOpened, sum.DiscrepanciesOpen, sum.OrdersPerS)
+			if sum.Mix != "" {
+				m := sum.MixCounts
+				fmt.Fprintf(stdout, "mix %s: %d cancelled before pick, %d cancellations rejected after shipping started, %d partial shipments, %d multi-package shipments, %d split orders, %d holds released, %d backorders; invariants: %d shipped units without fulfillment, %d fulfilled units over ordered, %d cancelled units shipped without incident\n",
+					sum.Mix, m.CancelledBeforePick, m.CancelRejectedAfterShip, m.PartialShipments, m.MultiPackageShipments, m.SplitOrders, m.HoldsReleased, m.Backorders,
+					m.ShippedUnitsWithoutFulfillment, m.FulfilledUnitsOverOrdered, m.CancelledUnitsShippedWithoutIncident)
+			}
 		}
 	}
 	if err != nil && *exit {

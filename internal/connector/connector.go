@@ -30,6 +30,23 @@ type CancelResult struct {
 	Reason    string // why a cancel was refused (e.g. "already shipped")
 }
 
+// AmendResult is the warehouse's answer to an amendment.
+type AmendResult struct {
+	Amended bool   // true: the warehouse ships the order as amended
+	Reason  string // why an amendment was refused (e.g. "already picking")
+}
+
+// Amender is the optional capability of connectors whose warehouse accepts
+// changes to an order it already has (lines and ship-to replaced, external
+// reference unchanged), typically until picking starts. Amend is idempotent:
+// amending with the content the warehouse already holds changes nothing. A
+// refusal because the warehouse has gone too far is an answer
+// (Amended false with the reason), not an error. The hub finds it with a
+// type assertion on the WMS.
+type Amender interface {
+	Amend(ctx context.Context, o *order.WarehouseOrder) (AmendResult, error)
+}
+
 // EventType is the kind of a WMS event.
 type EventType string
 
@@ -48,7 +65,18 @@ const (
 	// shipped (a parcel relabelled, a carrier swapped): Tracking holds
 	// every package's tracking as it is now.
 	EventTrackingUpdated EventType = "tracking_updated"
+	// EventBackordered says the warehouse could not allocate the order:
+	// Shortages lists what it lacks. The order stays acknowledged and
+	// ships (picking, packed, shipped follow) once stock arrives.
+	EventBackordered EventType = "backordered"
 )
+
+// Shortage is a SKU a warehouse lacks for an order.
+type Shortage struct {
+	SKU       string `json:"sku"`
+	Needed    int    `json:"needed"`
+	Available int    `json:"available"`
+}
 
 // Carrier statuses of an EventCarrier.
 const (
@@ -94,6 +122,8 @@ type Event struct {
 	// Carrier is set on EventCarrier, Tracking on EventTrackingUpdated.
 	Carrier  *CarrierUpdate  `json:"carrier,omitempty"`
 	Tracking *TrackingUpdate `json:"tracking,omitempty"`
+	// Shortages is set on EventBackordered.
+	Shortages []Shortage `json:"shortages,omitempty"`
 }
 
 // StockItem is the sellable quantity of one SKU in a snapshot.

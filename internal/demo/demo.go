@@ -83,6 +83,12 @@ func Run(ctx context.Context, opt Options, stdout io.Writer) (Summary, error) {
 	sims.Discrepancies = func() (opened, open int, err error) {
 		return store.DiscrepancyTotals(context.Background(), h.Store.Read, "")
 	}
+	sims.Timeline = func(orderID string) ([]store.Entry, error) {
+		return store.Timeline(context.Background(), h.Store.Read, ShopDomain, orderID)
+	}
+	mctx, stopMix := context.WithCancel(ctx)
+	defer stopMix()
+	go sims.RunMix(mctx)
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -24,6 +24,7 @@ import (
 	"github.com/crossdock/crossdock/internal/order"
 	"github.com/crossdock/crossdock/internal/shopifysim"
 	"github.com/crossdock/crossdock/internal/stock"
+	"github.com/crossdock/crossdock/internal/store"
 	"github.com/crossdock/crossdock/internal/wmssim"
 	"github.com/crossdock/crossdock/internal/wmssim/filesim"
 )
@@ -79,6 +80,9 @@ type SimOptions struct {
 	// ProtocolCSV, ProtocolEDI) in rank order; empty means two REST
 	// warehouses (see warehousePlan).
 	Warehouses []string
+	// Mix is the order mix: "" (the generator's random orders) or
+	// MixRealistic (see mix.go).
+	Mix string
 }
 
 // Sims are the running simulators.
@@ -96,6 +100,10 @@ type Sims struct {
 	// opened, still open) into the summary; open ones keep the run from
 	// settling.
 	Discrepancies func() (opened, open int, err error)
+	// Timeline, when set, reads an order's timeline in the hub (holds
+	// released, incidents) for the summary.
+	Timeline func(orderID string) ([]store.Entry, error)
+	mix      *mixState
 }
 
 func serve(h http.Handler) (*http.Server, string, error) {
@@ -122,6 +130,12 @@ func StartSims(opt SimOptions) (*Sims, error) {
 	}
 	if opt.Seed == 0 {
 		opt.Seed = uint64(time.Now().UnixNano())
+	}
+	if _, err := ParseMix(opt.Mix); err != nil {
+		return nil, err
+	}
+	if opt.Mix == MixRealistic {
+		opt = mixDefaults(opt)
 	}
 	s := &Sims{Opt: opt, variants: map[string]string{}, rng: rand.New(rand.NewPCG(opt.Seed, 42))}
 	s.Shopify = shopifysim.New(shopifysim.Config{
@@ -185,6 +199,12 @@ func StartSims(opt SimOptions) (*Sims, error) {
 			return nil, fmt.Errorf("demo: warehouse %s: %w", w.ID, err)
 		}
 	}
+	if opt.Mix == MixRealistic {
+		if err := s.setupMix(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -230,6 +250,10 @@ func (s *Sims) HubConfigDB(listen string, db config.Database) *config.Config {
 			ID: w.ID, Name: w.Name, Rank: i + 1, PollInterval: config.Duration(100 * time.Millisecond),
 			Connector: w.connectorConfig(),
 		})
+	}
+	if s.mix != nil {
+		// Held orders of the mix are released as soon as stock arrives.
+		c.Shops[0].HeldRetryInterval = config.Duration(500 * time.Millisecond)
 	}
 	return c
 }
@@ -303,6 +327,8 @@ func (s *Sims) CreateOrders(ctx context.Context, n, concurrency int, rate float6
 		concurrency = 8
 	}
 	c := s.Client()
+	s.creation(1)
+	defer s.creation(-1)
 	jobs := make(chan struct{})
 	var mu sync.Mutex
 	var errs []error
@@ -312,12 +338,14 @@ func (s *Sims) CreateOrders(ctx context.Context, n, concurrency int, rate float6
 		go func() {
 			defer wg.Done()
 			for range jobs {
-				_, _, err := c.CreateOrder(ctx, s.NewOrder())
+				in, path := s.nextOrder()
+				id, _, err := c.CreateOrder(ctx, in)
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, err)
 				} else {
 					created++
+					s.noteOrder(id, path)
 				}
 				mu.Unlock()
 			}
@@ -407,6 +435,11 @@ type Summary struct {
 	// store: discrepancies reconciliation ever opened, and still open.
 	DiscrepanciesOpened int `json:"discrepancies_opened"`
 	DiscrepanciesOpen   int `json:"discrepancies_open"`
+
+	// Mix is the order mix ("" or MixRealistic); MixCounts are the paths
+	// orders took and the invariants (flattened into the JSON).
+	Mix string `json:"mix,omitempty"`
+	MixCounts
 }
 
 // Summarize counts the outcome from the simulators.
@@ -512,7 +545,13 @@ func (s *Sims) Summarize(requested int) Summary {
 	if s.Discrepancies != nil {
 		sum.DiscrepanciesOpened, sum.DiscrepanciesOpen, discErr = s.Discrepancies()
 	}
+	sum.Mix = s.Opt.Mix
+	mc, mixErr := s.mixCounts(orders)
+	sum.MixCounts = mc
 	sum.Problems = sum.problems()
+	if mixErr != nil {
+		sum.Problems = append(sum.Problems, "counting the mix: "+mixErr.Error())
+	}
 	if discErr != nil {
 		sum.Problems = append(sum.Problems, "reading the hub's discrepancies: "+discErr.Error())
 	}
@@ -526,12 +565,14 @@ func (s Summary) problems() []string {
 	if want > 0 && s.OrdersCreated != want {
 		p = append(p, fmt.Sprintf("%d of %d orders created", s.OrdersCreated, want))
 	}
-	if s.OrdersShipped != s.OrdersCreated {
-		p = append(p, fmt.Sprintf("%d of %d orders shipped", s.OrdersShipped, s.OrdersCreated))
+	// Every order not cancelled ships and is fulfilled.
+	if live := s.OrdersCreated - s.OrdersCancelled; s.OrdersShipped != live {
+		p = append(p, fmt.Sprintf("%d of %d orders not cancelled shipped", s.OrdersShipped, live))
 	}
-	if s.OrdersFulfilled != s.OrdersCreated {
-		p = append(p, fmt.Sprintf("%d of %d orders fulfilled", s.OrdersFulfilled, s.OrdersCreated))
+	if live := s.OrdersCreated - s.OrdersCancelled; s.OrdersFulfilled != live {
+		p = append(p, fmt.Sprintf("%d of %d orders not cancelled fulfilled", s.OrdersFulfilled, live))
 	}
+	p = append(p, s.MixCounts.problems(s.Mix)...)
 	if s.FulfillmentsMissingTracking > 0 {
 		p = append(p, fmt.Sprintf("%d fulfillments without tracking", s.FulfillmentsMissingTracking))
 	}

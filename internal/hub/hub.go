@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/crossdock/crossdock/internal/alert"
+	"github.com/crossdock/crossdock/internal/amend"
 	"github.com/crossdock/crossdock/internal/backfill"
 	"github.com/crossdock/crossdock/internal/cancel"
 	"github.com/crossdock/crossdock/internal/config"
@@ -137,6 +138,7 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 	h.JobLatency = telemetry.NewJobLatency()
 	drain := &ingest.DrainWorker{Store: st, Jobs: jobs, Tenants: reg, Logger: log}
 	river.AddWorker(workers, drain)
+	river.AddWorker(workers, &amend.Worker{Store: st, Tenants: reg, Jobs: jobs, Logger: log})
 	river.AddWorker(workers, &backfill.Worker{Store: st, Jobs: jobs, Tenants: reg, Logger: log})
 	river.AddWorker(workers, &dispatch.RetryHeldWorker{Store: st, Jobs: jobs, Logger: log})
 	if err := h.wireDetect(workers); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/crossdock/crossdock/internal/amend"
 	"github.com/crossdock/crossdock/internal/cancel"
 	"github.com/crossdock/crossdock/internal/connector/shopify"
 	"github.com/crossdock/crossdock/internal/dispatch"
@@ -106,6 +107,22 @@ func (w *DrainWorker) process(ctx context.Context, tx *store.Tx, ev *store.Webho
 		if err := w.inventoryLevel(ctx, tx, ev, p); err != nil {
 			return err
 		}
+	case *shopify.OrderEditWebhook:
+		// An edit committed on an order already at its warehouse is
+		// carried there (package amend re-reads the order).
+		cur, err := store.GetOrder(ctx, tx, ev.Shop, p.OrderGID())
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if cur != nil && cur.State == store.OrderInProgress {
+			if err := store.AddTimeline(ctx, tx, store.Entry{Shop: ev.Shop, Subject: cur.OrderID, At: ev.ReceivedAt, Source: store.SourceShopify, Kind: "edited",
+				Message: fmt.Sprintf("orders/edited: edit %d committed (webhook %s)", p.OrderEdit.ID, ev.WebhookID)}); err != nil {
+				return err
+			}
+			if _, err := w.Jobs.InsertTx(ctx, tx.Tx, amend.Args{Shop: ev.Shop, OrderID: cur.OrderID}, amend.InsertOpts()); err != nil {
+				return fmt.Errorf("ingest: enqueue amendment: %w", err)
+			}
+		}
 	}
 	return store.SetWebhookStatus(ctx, tx, ev.ID, store.WebhookProcessed, "", now)
 }
@@ -163,6 +180,19 @@ func (w *DrainWorker) order(ctx context.Context, tx *store.Tx, ev *store.Webhook
 	if ev.Topic == shopify.TopicOrdersCancelled && (cur.State == store.OrderInProgress || cur.State == store.OrderFulfilled) {
 		if _, err := w.Jobs.InsertTx(ctx, tx.Tx, cancel.OrderCancelledArgs{Shop: ev.Shop, OrderID: gid}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
 			return fmt.Errorf("ingest: enqueue order cancellation: %w", err)
+		}
+	}
+	// An edit (quantities, shipping address) of an order already at its
+	// warehouse is carried there (package amend).
+	if ev.Topic == shopify.TopicOrdersUpdated && cur.State == store.OrderInProgress {
+		changed, err := amend.Changed(ctx, tx, ev.Shop, p)
+		if err != nil {
+			return err
+		}
+		if changed {
+			if _, err := w.Jobs.InsertTx(ctx, tx.Tx, amend.Args{Shop: ev.Shop, OrderID: gid}, amend.InsertOpts()); err != nil {
+				return fmt.Errorf("ingest: enqueue amendment: %w", err)
+			}
 		}
 	}
 	// Dispatch what is not yet under way; an order already with its

@@ -79,7 +79,12 @@
 //     …SubmitCancellationRequest, …AcceptCancellationRequest,
 //     …RejectCancellationRequest, fulfillmentOrderMove (UNSUBMITTED or
 //     REJECTED only; moves committed stock), fulfillmentOrderHold (≤ 10
-//     holds, unique handles, partial holds split), fulfillmentOrderReleaseHold.
+//     holds, unique handles, partial holds split), fulfillmentOrderReleaseHold,
+//     fulfillmentOrderSplit (the listed line items and quantities move to a
+//     new fulfillment order at the same location, the
+//     remainingFulfillmentOrder; only OPEN fulfillment orders not submitted,
+//     else a userError where Shopify would create a replacement; splitting
+//     every remaining unit out is INVALID_LINE_ITEM_QUANTITY).
 //   - fulfillmentCreate: one order and one location per call, quantities ≤
 //     remaining (else a userError; such attempts and attempts on fully
 //     fulfilled orders count in Stats.RejectedOverfulfillments),

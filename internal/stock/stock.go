@@ -230,6 +230,10 @@ type Progress struct {
 // Progress is kept (JSON), for the dashboard and `crossdock stock sync`.
 const ProgressCursor = "stock:sync:progress"
 
+// FinishedCursor is the cursor-table name under which the time the shop's
+// last sync finished without error is kept (RFC 3339): the stock sync lag.
+const FinishedCursor = "stock:sync:finished"
+
 // Options tune one sync.
 type Options struct {
 	// Full re-reads every location's levels from Shopify first.
@@ -309,6 +313,14 @@ func (w *Worker) SyncWith(ctx context.Context, shop string, opts Options) (Resul
 	}
 	wg.Wait()
 	pr.report(ctx, func(p *Progress) { p.Phase, p.Finished, p.Location = "done", true, "" })
+	if len(errs) == 0 {
+		err := w.Store.InTx(ctx, func(tx *store.Tx) error {
+			return store.SetCursor(ctx, tx, shop, FinishedCursor, w.now().UTC().Format(time.RFC3339Nano))
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return res, errors.Join(errs...)
 }
 

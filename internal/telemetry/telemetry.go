@@ -9,7 +9,6 @@ package telemetry
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
@@ -64,7 +63,7 @@ var (
 	eventsDesc   = prometheus.NewDesc("crossdock_wms_events_total", "Warehouse events applied and duplicates skipped.", []string{"shop", "warehouse", "kind"}, nil)
 	ordersDesc   = prometheus.NewDesc("crossdock_orders", "Orders known to the hub by state.", []string{"state"}, nil)
 	discrepDesc  = prometheus.NewDesc("crossdock_discrepancies_open", "Open discrepancies found by reconciliation, by kind.", []string{"kind"}, nil)
-	stockAgeDesc = prometheus.NewDesc("crossdock_stock_sync_age_seconds", "Seconds since the shop's last stock sync finished (stock sync lag).", []string{"shop"}, nil)
+	stockAgeDesc = prometheus.NewDesc("crossdock_stock_sync_age_seconds", "Seconds since the shop's last stock sync finished without error (stock sync lag).", []string{"shop"}, nil)
 	alertsDesc   = prometheus.NewDesc("crossdock_alerts_sent_total", "Alert notices sent, by channel, notice (firing, resolved) and outcome (delivered, failed).", []string{"channel", "notice", "outcome"}, nil)
 )
 
@@ -131,12 +130,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.src.Tenants != nil {
 		for _, s := range c.src.Tenants.Shops() {
-			v, err := store.Cursor(ctx, c.src.Store.Read, s.Domain, stock.ProgressCursor)
-			var p stock.Progress
-			if err != nil || v == "" || json.Unmarshal([]byte(v), &p) != nil || !p.Finished {
+			v, err := store.Cursor(ctx, c.src.Store.Read, s.Domain, stock.FinishedCursor)
+			if err != nil || v == "" {
 				continue
 			}
-			ch <- prometheus.MustNewConstMetric(stockAgeDesc, prometheus.GaugeValue, time.Since(p.Updated).Seconds(), s.Domain)
+			at, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(stockAgeDesc, prometheus.GaugeValue, time.Since(at).Seconds(), s.Domain)
 		}
 	}
 	c.collectDetect(ctx, ch)

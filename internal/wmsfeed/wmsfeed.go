@@ -1,5 +1,7 @@
 // Package wmsfeed reads a warehouse's event feed (acknowledgements,
-// progress, shipments) and applies it to the hub's state.
+// progress, shipments) and applies it to the hub's state. A backorder is
+// recorded on the order's timeline with the warehouse's shortages; the order
+// ships when the warehouse's stock arrives.
 //
 // Events are read after a cursor stored in the database. Each page is
 // applied in one transaction together with the new cursor, so a crash

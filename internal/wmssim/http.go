@@ -34,6 +34,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/orders", s.api(true, s.handleCreate))
 	mux.HandleFunc("GET /v1/orders/{external_ref}", s.api(true, s.handleGetOrder))
 	mux.HandleFunc("POST /v1/orders/{external_ref}/cancel", s.api(true, s.handleCancel))
+	mux.HandleFunc("PUT /v1/orders/{external_ref}", s.api(true, s.handleAmend))
 	mux.HandleFunc("GET /v1/events", s.api(true, s.handleEvents))
 	mux.HandleFunc("GET /v1/stock", s.api(true, s.handleStock))
 	mux.HandleFunc("GET /v1/items", s.api(true, s.handleItems))

@@ -78,7 +78,11 @@ func (s *Server) advance(o *simOrder, now time.Time) {
 		o.times.BackorderedAt = now
 		s.stats.Backordered++
 		s.backorders = append(s.backorders, o)
+		s.publishBackorder(o, now)
 	case StateAcknowledged:
+		if o.backordered {
+			return // amended beyond its stock (amend.go): waits for retryBackorders
+		}
 		o.state = StatePicking
 		o.times.PickingAt = now
 		s.publish(connector.Event{Type: connector.EventPicking, ExternalRef: ref, At: now})
@@ -182,6 +186,9 @@ func (s *Server) allocate(o *simOrder) bool {
 		avail := 0
 		if r := s.stock[sku]; r != nil {
 			avail = max(r.onHand-r.allocated, 0)
+		}
+		if s.shortOnShelf(sku) {
+			avail = 0
 		}
 		if avail < n {
 			short = append(short, Shortage{SKU: sku, Needed: n, Available: avail})

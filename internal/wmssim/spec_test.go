@@ -55,6 +55,7 @@ func TestOpenAPIMatchesCode(t *testing.T) {
 		"CreateOrderResult": createResponse{}, "OrderStatus": orderResponse{}, "CancelResult": cancelResponse{},
 		"EventPage": eventsResponse{}, "Item": connector.Item{}, "ItemPage": itemsResponse{},
 		"CarrierUpdate": connector.CarrierUpdate{}, "TrackingUpdate": connector.TrackingUpdate{},
+		"Shortage": connector.Shortage{},
 	} {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {

@@ -269,15 +269,18 @@ type Server struct {
 	// carrierQueue holds carrier events and tracking changes to publish,
 	// in due order.
 	carrierQueue []carrierStep
-	backorders   []*simOrder
-	feed         []connector.Event
-	stock        map[string]*stockRec
-	items        map[string]connector.Item // explicit item master by code
-	itemList     []connector.Item          // Items' sorted result; nil after a change
-	stats        Stats
-	eventSeq     int
-	shipSeq      int
-	pkgSeq       int
+	// shortShelf holds the SKUs on the books but not on the shelf
+	// (SetShortOnShelf, Restock).
+	shortShelf map[string]bool
+	backorders []*simOrder
+	feed       []connector.Event
+	stock      map[string]*stockRec
+	items      map[string]connector.Item // explicit item master by code
+	itemList   []connector.Item          // Items' sorted result; nil after a change
+	stats      Stats
+	eventSeq   int
+	shipSeq    int
+	pkgSeq     int
 
 	wake      chan struct{}
 	stop      chan struct{}
