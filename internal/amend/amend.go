@@ -232,6 +232,9 @@ func describe(was, now *order.WarehouseOrder) string {
 }
 
 func (w *Worker) one(ctx context.Context, t *tenant.Shop, o *shopify.Order, wo *store.WarehouseOrder, tl []store.Entry) error {
+	if wo.CancelledAt == nil && wo.Progress == order.ProgressAccepted && strings.Contains(wo.Order.ExternalRef, "-R") {
+		return w.transmit(ctx, t, o, &wo.Order) // a resend a crash left unsent
+	}
 	if wo.CancelledAt != nil || wo.Progress < order.ProgressSent || wo.Progress >= order.ProgressPartiallyShipped {
 		return nil // not at the warehouse yet (dispatch sends it as it is), or gone
 	}
@@ -297,7 +300,19 @@ func (w *Worker) one(ctx context.Context, t *tenant.Shop, o *shopify.Order, wo *
 	}
 	am, ok := wh.WMS.(connector.Amender)
 	if !ok {
-		return incident("its connector cannot amend orders")
+		// No amendment in this protocol: cancel, then resend the edited
+		// order under a new reference (dispatch transmits it).
+		res, err := wh.WMS.CancelOrder(ctx, ref)
+		if err != nil {
+			if connector.IsPermanent(err) {
+				return incident("its connector cannot amend orders and the cancel to resend failed: " + err.Error())
+			}
+			return fmt.Errorf("amend: ask %s to cancel %s to resend it: %w", wh.ID, ref, err)
+		}
+		if !res.Cancelled {
+			return incident("its connector cannot amend orders and " + cmpReason(res.Reason, "the warehouse refused to cancel"))
+		}
+		return w.resend(ctx, t, o, wo, now, fmt.Sprintf("order edited in Shopify (%s): %s cannot amend, so %s was cancelled there and is resent as %%s [edit %s]", what, wh.Name, ref, fp))
 	}
 	sent, mapped, err := mapping.ToWMS(ctx, w.Store.Read, now, o.CreatedAt)
 	if err != nil {
@@ -318,6 +333,72 @@ func (w *Worker) one(ctx context.Context, t *tenant.Shop, o *shopify.Order, wo *
 		msg += "; items: " + strings.Join(mapped, "; ")
 	}
 	return record("amended", msg, false)
+}
+
+// resend records the cancellation of wo and a new warehouse order with the
+// edited content under the next reference (CD-…-R2, -R3…), accepted, then
+// transmits it. A crash in between leaves an accepted warehouse order that
+// the next run of the job (or any dispatch of the order) transmits.
+func (w *Worker) resend(ctx context.Context, t *tenant.Shop, o *shopify.Order, wo *store.WarehouseOrder, now *order.WarehouseOrder, msgf string) error {
+	shop, orderID := t.Domain, o.ID
+	base := wo.Order.ExternalRef
+	if i := strings.LastIndex(base, "-R"); i > 0 {
+		base = base[:i]
+	}
+	all, err := store.WarehouseOrdersOf(ctx, w.Store.Read, shop, orderID)
+	if err != nil {
+		return err
+	}
+	n := 1
+	for _, x := range all {
+		if x.Order.FulfillmentOrderID == wo.Order.FulfillmentOrderID {
+			n++
+		}
+	}
+	next := *now
+	next.ExternalRef = fmt.Sprintf("%s-R%d", base, n)
+	err = w.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := store.SetWarehouseOrderCancelled(ctx, tx, shop, wo.Order.ExternalRef, time.Now()); err != nil {
+			return err
+		}
+		if _, err := store.InsertWarehouseOrder(ctx, tx, &next, order.ProgressAccepted); err != nil {
+			return err
+		}
+		return store.AddTimeline(ctx, tx, store.Entry{Shop: shop, Subject: orderID, At: time.Now(), Source: store.SourceHub,
+			Kind: "resent", Message: fmt.Sprintf(msgf, next.ExternalRef)})
+	})
+	if err != nil {
+		return err
+	}
+	return w.transmit(ctx, t, o, &next)
+}
+
+// transmit sends an accepted warehouse order the job created (a resend) to
+// its warehouse: idempotent on the external reference at the warehouse.
+func (w *Worker) transmit(ctx context.Context, t *tenant.Shop, o *shopify.Order, wo *order.WarehouseOrder) error {
+	wh, ok := t.Warehouse(wo.Warehouse)
+	if !ok {
+		return connector.Permanent(fmt.Errorf("amend: warehouse %s is no longer configured", wo.Warehouse))
+	}
+	sent, _, err := mapping.ToWMS(ctx, w.Store.Read, wo, o.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("amend %s: map lines for %s: %w", o.Name, wh.ID, err)
+	}
+	res, err := wh.WMS.SubmitOrder(ctx, sent)
+	if err != nil {
+		return fmt.Errorf("amend: send %s to %s: %w", wo.ExternalRef, wh.ID, err)
+	}
+	return w.Store.InTx(ctx, func(tx *store.Tx) error {
+		moved, err := store.AdvanceWarehouseOrder(ctx, tx, t.Domain, wo.ExternalRef, order.ProgressSent, time.Now())
+		if err != nil || !moved {
+			return err
+		}
+		if err := store.SetWMSOrderID(ctx, tx, t.Domain, wo.ExternalRef, res.WMSOrderID); err != nil {
+			return err
+		}
+		return store.AddTimeline(ctx, tx, store.Entry{Shop: t.Domain, Subject: o.ID, At: time.Now(), Source: store.SourceHub, Kind: "sent",
+			Message: fmt.Sprintf("sent to %s as %s (WMS order %s)", wh.Name, wo.ExternalRef, res.WMSOrderID)})
+	})
 }
 
 func cmpReason(r, def string) string {

@@ -203,9 +203,11 @@ func scanWO(sc interface{ Scan(...any) error }) (*WarehouseOrder, error) {
 	return &w, nil
 }
 
-// GetWarehouseOrderByFO reads the warehouse order of a fulfillment order.
+// GetWarehouseOrderByFO reads the warehouse order of a fulfillment order:
+// the live one (not cancelled) when there is one, else the latest.
 func GetWarehouseOrderByFO(ctx context.Context, q Querier, shop, foID string) (*WarehouseOrder, error) {
-	w, err := scanWO(q.QueryRowContext(ctx, `SELECT `+woCols+` FROM warehouse_order WHERE shop = $1 AND fulfillment_order_id = $2`, shop, foID))
+	w, err := scanWO(q.QueryRowContext(ctx, `SELECT `+woCols+` FROM warehouse_order WHERE shop = $1 AND fulfillment_order_id = $2
+		ORDER BY CASE WHEN cancelled_at IS NULL THEN 0 ELSE 1 END, id DESC LIMIT 1`, shop, foID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
