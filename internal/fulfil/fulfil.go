@@ -79,6 +79,13 @@ func (w *Worker) Fulfil(ctx context.Context, shipmentID int64, retry bool) error
 	created := false
 	if fid == "" {
 		fid, err = t.Shopify.CreateFulfillment(ctx, in)
+		var uerr *shopify.UserErrorsError
+		if errors.As(err, &uerr) {
+			// Shopify refuses the quantities: the order was edited after the
+			// warehouse picked (an incident is on the timeline). Fulfil what
+			// the fulfillment order still holds and record the excess.
+			fid, err = w.fulfilCapped(ctx, t, s, wo, &in, uerr)
+		}
 		if err != nil {
 			return fmt.Errorf("fulfil %s shipment %s: %w", wo.Order.OrderName, s.Shipment.ID, err)
 		}
@@ -136,6 +143,50 @@ func Input(wo *order.WarehouseOrder, s *order.Shipment) (shopify.FulfillmentInpu
 		in.URLs = nil // Shopify pairs numbers and URLs by position; a partial list would mislabel
 	}
 	return in, nil
+}
+
+// fulfilCapped retries a refused fulfillment with each line capped at what
+// Shopify's fulfillment order still holds, recording the units shipped
+// beyond it as an incident. When nothing remains it records the shipment
+// without a fulfillment ("none"), so the job stops.
+func (w *Worker) fulfilCapped(ctx context.Context, t *tenant.Shop, s *store.Shipment, wo *store.WarehouseOrder, in *shopify.FulfillmentInput, refused error) (string, error) {
+	fo, err := t.Shopify.GetFulfillmentOrder(ctx, in.FulfillmentOrderID)
+	if err != nil {
+		return "", err
+	}
+	remaining := map[string]int{}
+	for _, l := range fo.Lines {
+		remaining[l.ID] = l.RemainingQuantity
+	}
+	var lines []shopify.FulfillmentLine
+	var excess []string
+	for _, l := range in.Lines {
+		q := min(l.Quantity, remaining[l.ID])
+		if q < l.Quantity {
+			excess = append(excess, fmt.Sprintf("%d of line %s", l.Quantity-q, l.ID))
+		}
+		if q > 0 {
+			lines = append(lines, shopify.FulfillmentLine{ID: l.ID, Quantity: q})
+		}
+	}
+	if len(excess) == 0 {
+		return "", refused // not a quantity problem
+	}
+	msg := fmt.Sprintf("shipment %s carries units the Shopify order no longer holds (%s; the order was edited after the warehouse picked): ", s.Shipment.ID, strings.Join(excess, ", "))
+	fid := "none"
+	if len(lines) > 0 {
+		in.Lines = lines
+		if fid, err = t.Shopify.CreateFulfillment(ctx, *in); err != nil {
+			return "", err
+		}
+		msg += "fulfilled the rest"
+	} else {
+		msg += "nothing left to fulfil"
+	}
+	err = w.Store.InTx(ctx, func(tx *store.Tx) error {
+		return store.AddTimeline(ctx, tx, store.Entry{Shop: s.Shop, Subject: wo.Order.OrderID, At: time.Now(), Source: store.SourceHub, Kind: "incident", Message: msg})
+	})
+	return fid, err
 }
 
 func (w *Worker) record(ctx context.Context, s *store.Shipment, wo *store.WarehouseOrder, fid string, in shopify.FulfillmentInput, created bool) error {
