@@ -124,6 +124,8 @@ type Event struct {
 	Tracking *TrackingUpdate `json:"tracking,omitempty"`
 	// Shortages is set on EventBackordered.
 	Shortages []Shortage `json:"shortages,omitempty"`
+	// Return is set on EventReturnReceived (returns.go).
+	Return *ReturnReceipt `json:"return,omitempty"`
 }
 
 // StockItem is the sellable quantity of one SKU in a snapshot.

@@ -29,6 +29,7 @@ import (
 	"github.com/crossdock/crossdock/internal/queue"
 	"github.com/crossdock/crossdock/internal/reconcile"
 	"github.com/crossdock/crossdock/internal/retention"
+	"github.com/crossdock/crossdock/internal/returns"
 	"github.com/crossdock/crossdock/internal/stock"
 	"github.com/crossdock/crossdock/internal/store"
 	"github.com/crossdock/crossdock/internal/telemetry"
@@ -108,6 +109,8 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Hub, error) {
 	river.AddWorker(workers, &fulfil.TrackingWorker{Store: st, Tenants: reg, Logger: log})
 	river.AddWorker(workers, &cancel.Worker{Store: st, Tenants: reg, Logger: log})
 	river.AddWorker(workers, &cancel.OrderCancelledWorker{Store: st, Tenants: reg, Logger: log})
+	river.AddWorker(workers, &returns.NotifyWorker{Store: st, Tenants: reg, Logger: log})
+	river.AddWorker(workers, &returns.DisposeWorker{Store: st, Tenants: reg, Logger: log})
 	river.AddWorker(workers, &retention.Worker{Store: st, Logger: log})
 	periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) { return retention.Args{}, nil }, nil))
@@ -303,6 +306,22 @@ func PrepareShops(ctx context.Context, st *store.Store, tenants *tenant.Registry
 		}
 	}
 	return nil
+}
+
+// Kill stops the hub abruptly, as a crash would: the HTTP server and its
+// connections are closed, every job, poller and the inbox lose their
+// context, and the store is closed under them without waiting for anything
+// to finish or be recorded. Jobs left running are resumed by the next
+// Start (store.RecoverOrphans). Scenario rehearsals use it; a process uses
+// Stop.
+func (h *Hub) Kill() {
+	if h.server != nil {
+		h.server.Close()
+	}
+	if h.cancel != nil {
+		h.cancel()
+	}
+	h.Store.Close()
 }
 
 // Stop stops the server, the pollers and the jobs, then closes the store.

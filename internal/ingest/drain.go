@@ -14,6 +14,7 @@ import (
 	"github.com/crossdock/crossdock/internal/connector/shopify"
 	"github.com/crossdock/crossdock/internal/dispatch"
 	"github.com/crossdock/crossdock/internal/queue"
+	"github.com/crossdock/crossdock/internal/returns"
 	"github.com/crossdock/crossdock/internal/store"
 	"github.com/crossdock/crossdock/internal/tenant"
 )
@@ -105,6 +106,17 @@ func (w *DrainWorker) process(ctx context.Context, tx *store.Tx, ev *store.Webho
 		}
 	case *shopify.InventoryLevelWebhook:
 		if err := w.inventoryLevel(ctx, tx, ev, p); err != nil {
+			return err
+		}
+	case *shopify.ReturnWebhook:
+		// A return opened in Shopify is announced to the warehouse that
+		// shipped it (package returns).
+		// A closed one (the refund decision made) closes its incidents.
+		if shopify.TopicEnum(ev.Topic) == "RETURNS_CLOSE" {
+			if err := returns.Closed(ctx, tx, ev.Shop, p, ev.ReceivedAt, ev.WebhookID); err != nil {
+				return err
+			}
+		} else if err := returns.Opened(ctx, tx, w.Jobs, ev.Shop, p, ev.ReceivedAt, ev.WebhookID); err != nil {
 			return err
 		}
 	case *shopify.OrderEditWebhook:

@@ -120,7 +120,7 @@ func TestFreshShopLacksRegistrations(t *testing.T) {
 	f := setup(t)
 	rep := f.run(t)
 	want := []string{
-		"webhooks/: no subscription to http://127.0.0.1:1/webhooks/shopify for orders/create, orders/updated, orders/cancelled, orders/edited, fulfillment_orders/fulfillment_request_submitted, fulfillment_orders/cancellation_request_submitted, inventory_levels/update",
+		"webhooks/: no subscription to http://127.0.0.1:1/webhooks/shopify for orders/create, orders/updated, orders/cancelled, orders/edited, fulfillment_orders/fulfillment_request_submitted, fulfillment_orders/cancellation_request_submitted, inventory_levels/update, returns/approve, returns/close",
 		"locations/paris: no fulfillment-service location registered (none in the hub's database)",
 		"locations/newark: no fulfillment-service location registered (none in the hub's database)",
 	}

@@ -325,7 +325,7 @@ func extraTypeName(v any) string {
 	if _, ok := v.(*bulkView); ok {
 		return "BulkOperation"
 	}
-	return ""
+	return returnTypeName(v)
 }
 
 func bulkUserError(code, format string, a ...any) (any, error) {

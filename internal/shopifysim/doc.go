@@ -125,6 +125,11 @@
 //     rules. All-or-nothing.
 //   - bulkOperationRunQuery(query:) (see Bulk queries; groupObjects is
 //     accepted and needs nothing: children always follow their parent).
+//   - returnCreate(returnInput: {orderId, returnLineItems:
+//     [{fulfillmentLineItemId, quantity, returnReasonNote}]}), returnClose(id) and
+//     reverseFulfillmentOrderDispose(dispositionInputs: [...]); query
+//     return(id): see returns.go. Server.CreateReturn, CloseReturn and Returns
+//     are the Go-side equivalents for tests and scenarios.
 //
 // Object fields resolved (beyond these, fields answer "not implemented"):
 //   - Order: id legacyResourceId name number email phone note tags test
@@ -229,7 +234,8 @@
 // …/fulfillment_request_submitted|accepted|rejected,
 // …/cancellation_request_submitted|accepted|rejected, …/moved,
 // …/placed_on_hold, …/hold_released, fulfillment_holds/added|released,
-// fulfillments/create|update, fulfillment_events/create and
+// fulfillments/create|update, fulfillment_events/create,
+// returns/approve, returns/close, reverse_fulfillment_orders/dispose and
 // inventory_levels/update (only
 // inventory_item_id, location_id, available, updated_at,
 // admin_graphql_api_id, sent when available changes). Payloads are the

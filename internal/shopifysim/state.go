@@ -40,6 +40,7 @@ type state struct {
 	holds        map[int64]*hold
 	requests     map[int64]*merchantRequest
 	adjGroups    map[int64]*adjGroup
+	returns      returnBook // returns.go
 
 	subs []*subscription
 

@@ -31,6 +31,7 @@ import (
 	"github.com/crossdock/crossdock/internal/mapping"
 	"github.com/crossdock/crossdock/internal/order"
 	"github.com/crossdock/crossdock/internal/queue"
+	"github.com/crossdock/crossdock/internal/returns"
 	"github.com/crossdock/crossdock/internal/store"
 )
 
@@ -326,6 +327,14 @@ func (p *Poller) apply(ctx context.Context, tx *store.Tx, ev *connector.Event) (
 	}
 	if ev.Type == connector.EventBackordered {
 		return false, p.backordered(ctx, tx, ev, timeline)
+	}
+	if ev.Type == connector.EventReturnReceived {
+		// Units back at the warehouse: disposed in Shopify (package returns).
+		outcome, err := returns.Received(ctx, tx, p.Jobs, p.Shop, p.Warehouse, wo, ev, at)
+		if err != nil {
+			return false, err
+		}
+		return false, store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, outcome)
 	}
 	// Cancellation outcomes are handled with the order lifecycle; record them.
 	if ev.Type == connector.EventCancelled {

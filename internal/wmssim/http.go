@@ -36,6 +36,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/orders/{external_ref}/cancel", s.api(true, s.handleCancel))
 	mux.HandleFunc("PUT /v1/orders/{external_ref}", s.api(true, s.handleAmend))
 	mux.HandleFunc("GET /v1/events", s.api(true, s.handleEvents))
+	mux.HandleFunc("POST /v1/returns", s.api(true, s.handleReturn))
 	mux.HandleFunc("GET /v1/stock", s.api(true, s.handleStock))
 	mux.HandleFunc("GET /v1/items", s.api(true, s.handleItems))
 	mux.HandleFunc("POST /_sim/items", s.handleSimItems)

@@ -40,7 +40,7 @@ func TestOpenAPIMatchesCode(t *testing.T) {
 
 	for _, route := range []string{
 		"post /v1/orders", "get /v1/orders/{external_ref}", "post /v1/orders/{external_ref}/cancel",
-		"get /v1/events", "get /v1/stock", "get /v1/health", "get /v1/items",
+		"get /v1/events", "get /v1/stock", "get /v1/health", "get /v1/items", "post /v1/returns",
 	} {
 		method, path, _ := strings.Cut(route, " ")
 		if _, ok := doc.Paths[path][method]; !ok {
@@ -55,7 +55,9 @@ func TestOpenAPIMatchesCode(t *testing.T) {
 		"CreateOrderResult": createResponse{}, "OrderStatus": orderResponse{}, "CancelResult": cancelResponse{},
 		"EventPage": eventsResponse{}, "Item": connector.Item{}, "ItemPage": itemsResponse{},
 		"CarrierUpdate": connector.CarrierUpdate{}, "TrackingUpdate": connector.TrackingUpdate{},
-		"Shortage": connector.Shortage{},
+		"Shortage":     connector.Shortage{},
+		"ReturnNotice": connector.ReturnNotice{}, "ReturnLine": connector.ReturnLine{}, "ReturnResult": returnResponse{},
+		"ReturnReceipt": connector.ReturnReceipt{}, "ReturnReceiptLine": connector.ReturnReceiptLine{},
 	} {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {

@@ -28,6 +28,11 @@
 // active), served by GET /v1/items; a stocked SKU missing from it is listed
 // as an active "EA" item of its own code.
 //
+// Returns: POST /v1/returns records an expected return (idempotent on
+// return_id); ReceiveReturn records what came back and in which condition,
+// publishes return_received, puts restockable units back on hand and keeps
+// damaged ones aside (Damaged), never available (returns.go).
+//
 // Faults (Down, Throttle, Latency, DuplicateEventRate) and the
 // MultiPackageRate and PartialShipRate knobs can be changed at run time with
 // setters or POST /_sim/faults. The /_sim/ endpoints are a test
@@ -278,6 +283,7 @@ type Server struct {
 	items      map[string]connector.Item // explicit item master by code
 	itemList   []connector.Item          // Items' sorted result; nil after a change
 	stats      Stats
+	rets       returnBook // returns.go
 	eventSeq   int
 	shipSeq    int
 	pkgSeq     int

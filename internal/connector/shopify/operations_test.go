@@ -20,8 +20,8 @@ var wantOperations = []string{
 	"FulfillmentOrderMove", "FulfillmentOrderRejectCancellationRequest", "FulfillmentOrderRejectRequest", "FulfillmentOrderReleaseHold",
 	"FulfillmentOrderReportProgress", "FulfillmentOrderSplit", "FulfillmentOrderSubmitCancellationRequest", "FulfillmentOrderSubmitRequest", "FulfillmentServiceCreate",
 	"FulfillmentTrackingInfoUpdate", "GetFulfillmentOrder",
-	"GetOrder", "InventorySetQuantities", "LocationInventoryLevels", "Locations",
-	"OrderCreate", "OrderFulfillments", "OrdersUpdatedSince", "ProductVariants", "WebhookSubscriptionCreate",
+	"GetOrder", "GetReturn", "InventorySetQuantities", "LocationInventoryLevels", "Locations",
+	"OrderCreate", "OrderFulfillments", "OrdersUpdatedSince", "ProductVariants", "ReverseFulfillmentOrderDispose", "WebhookSubscriptionCreate",
 	"WebhookSubscriptions",
 }
 

@@ -28,6 +28,7 @@ func HubTopics() []string {
 	return []string{
 		TopicOrdersCreate, TopicOrdersUpdated, TopicOrdersCancelled, TopicOrdersEdited,
 		TopicFulfillmentRequestSubmitted, TopicCancellationRequestSubmitted, TopicInventoryLevelsUpdate,
+		TopicReturnsApprove, TopicReturnsClose,
 	}
 }
 
@@ -266,7 +267,7 @@ func DecodeInventoryLevelWebhook(body []byte) (*InventoryLevelWebhook, error) {
 
 // DecodeWebhook decodes the payload of topic (REST "orders/create" or enum
 // "ORDERS_CREATE" form) into *OrderWebhook, *OrderEditWebhook,
-// *FulfillmentOrderWebhook or *InventoryLevelWebhook. Errors are permanent: a payload that does not
+// *FulfillmentOrderWebhook, *InventoryLevelWebhook or *ReturnWebhook. Errors are permanent: a payload that does not
 // decode will not decode on a retry. An unsupported topic wraps
 // ErrUnknownTopic.
 func DecodeWebhook(topic string, body []byte) (any, error) {
@@ -283,6 +284,8 @@ func DecodeWebhook(topic string, body []byte) (any, error) {
 		v, err = DecodeInventoryLevelWebhook(body)
 	case t == "ORDERS_EDITED":
 		v, err = DecodeOrderEditWebhook(body)
+	case t == "RETURNS_APPROVE" || t == "RETURNS_CLOSE":
+		v, err = DecodeReturnWebhook(body)
 	default:
 		err = ErrUnknownTopic
 	}
