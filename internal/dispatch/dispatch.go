@@ -45,6 +45,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/crossdock/crossdock/internal/config"
+	"github.com/crossdock/crossdock/internal/connector"
 	"github.com/crossdock/crossdock/internal/connector/shopify"
 	"github.com/crossdock/crossdock/internal/governance"
 	"github.com/crossdock/crossdock/internal/mapping"
@@ -576,6 +577,16 @@ func (d *dispatch) transmit(ctx context.Context, fo *shopify.FulfillmentOrder, n
 	}
 	res, err := wh.WMS.SubmitOrder(ctx, sent)
 	if err != nil {
+		// Say on the timeline why the order has not reached the warehouse
+		// yet; the job is retried with backoff (or dead-lettered for a
+		// permanent error, which the dead-letter view shows).
+		what := "will retry"
+		if connector.IsPermanent(err) {
+			what = "not retried: an operator must look (dead letter)"
+		}
+		_ = d.w.Store.InTx(ctx, func(tx *store.Tx) error {
+			return d.timeline(ctx, tx, store.SourceHub, "retry", fmt.Sprintf("could not send %s to %s: %v; the order is kept, %s", wo.Order.ExternalRef, wh.Name, err, what))
+		})
 		return fmt.Errorf("dispatch %s: transmit to %s: %w", d.o.Name, wh.ID, err)
 	}
 	return d.w.Store.InTx(ctx, func(tx *store.Tx) error {

@@ -55,7 +55,12 @@ func (w *ProgressWorker) Work(ctx context.Context, job *river.Job[wmsfeed.Progre
 	err = t.Shopify.ReportProgress(ctx, a.FulfillmentOrderID, notes)
 	var uerr *shopify.UserErrorsError
 	if errors.As(err, &uerr) {
-		return queue.Classify(timeline(ctx, w.Store, a.Shop, wo.Order.OrderID, "progress", "progress not reported to Shopify: "+uerr.Error()))
+		msg := "progress not reported to Shopify: " + uerr.Error()
+		if strings.Contains(uerr.Error(), "status CLOSED") {
+			// The warehouse's step arrived after the shipment was fulfilled.
+			msg = fmt.Sprintf("%s not reported to Shopify: the fulfillment order is already closed (fulfilled)", notes)
+		}
+		return queue.Classify(timeline(ctx, w.Store, a.Shop, wo.Order.OrderID, "progress", msg))
 	}
 	if err != nil {
 		return queue.Classify(fmt.Errorf("progress %s: %w", a.ExternalRef, err))

@@ -190,6 +190,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ev.EventID == "" {
 		ev.EventID = ev.WebhookID
 	}
+	ev.WebhookID, ev.EventID = dedupeKeys(ev.WebhookID, ev.EventID)
 	if ev.Topic == "" {
 		problems = append(problems, "missing X-Shopify-Topic header")
 	}

@@ -161,6 +161,7 @@ type counters struct {
 	whRetried, whFailed, subsRemoved                                 atomic.Int64
 	rejectedOverfulfillments, duplicateTracking                      atomic.Int64
 	trackingUpdates                                                  atomic.Int64
+	sentByTopic                                                      sync.Map // REST topic → *atomic.Int64
 	pointsCharged                                                    atomic.Int64
 }
 

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crossdock/crossdock/internal/shopifyschema"
@@ -245,6 +246,8 @@ func (d *dispatcher) deliver(dl *delivery) {
 	s := d.s
 	if d.attempt(dl) {
 		s.ctr.whSent.Add(1)
+		n, _ := s.ctr.sentByTopic.LoadOrStore(dl.ev.topic, new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
 		d.done()
 		return
 	}

@@ -1,0 +1,228 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossdock/crossdock/internal/config"
+)
+
+// briefIncidents are the incidents PRODUCT.md §7 lists; the catalogue must
+// rehearse each of them.
+var briefIncidents = []string{
+	"duplicate webhook deliveries", "webhooks out of order", "a lost webhook", "order with an unknown SKU",
+	"incomplete or invalid address", "order edited after transmission", "order cancelled before picking",
+	"order cancelled after picking", "order cancelled after shipping", "partial shipment and backorder",
+	"one order split across two warehouses", "several packages with several tracking numbers", "WMS unreachable for a while",
+	"WMS acknowledges twice or ships twice", "stock drift between WMS and Shopify",
+	"a stock edit made by hand in Shopify at a WMS-owned location", "Shopify throttling and 5xx",
+	"a hub crash in the middle of a flow", "a return received damaged", "a SKU renamed in one system only",
+}
+
+func TestCatalogueCoversTheBrief(t *testing.T) {
+	t.Parallel()
+	ss, err := Catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ss) < 20 {
+		t.Errorf("catalogue has %d scenarios, want at least 20", len(ss))
+	}
+	covered, names := map[string]bool{}, map[string]bool{}
+	for _, s := range ss {
+		covered[s.Incident] = true
+		if names[s.Name] {
+			t.Errorf("two scenarios named %s", s.Name)
+		}
+		names[s.Name] = true
+		if len(strings.Fields(s.Description)) < 15 {
+			t.Errorf("%s: the description is too short for an operator: %q", s.Name, s.Description)
+		}
+	}
+	for _, inc := range briefIncidents {
+		if !covered[inc] {
+			t.Errorf("no scenario rehearses %q", inc)
+		}
+		if !slices.Contains(Incidents, inc) {
+			t.Errorf("%q is missing from Incidents", inc)
+		}
+	}
+}
+
+func TestLintReportsLineAndField(t *testing.T) {
+	t.Parallel()
+	const head = "name: bad\ndescription: a scenario with one mistake in it\nsetup:\n  skus: [A]\n  warehouses:\n    - id: paris\n      stock: {A: 1}\nsteps:\n"
+	cases := []struct {
+		name, steps string
+		line        int
+		field, msg  string
+	}{
+		{"unknown field", "  - order: {id: X, lines: {A: 1}, adress: paris}\n  - expect:\n      - wms_order: {order: X, count: 1}\n", 9, "steps[0].order.adress", "unknown field"},
+		{"bad count", "  - order: {id: X, lines: {A: 1}}\n  - expect:\n      - wms_order: {order: X, count: some}\n", 11, "", "not a count"},
+		{"order not created", "  - order: {id: X, lines: {A: 1}}\n  - expect:\n      - wms_order: {order: Y, count: 1}\n", 11, "steps[1].expect[0].wms_order.order", `order "Y"`},
+		{"bad duration", "  - order: {id: X, lines: {A: 1}}\n  - advance: soon\n  - expect:\n      - wms_order: {order: X, count: 1}\n", 10, "", "not a duration"},
+		{"two actions", "  - order: {id: X, lines: {A: 1}}\n    advance: 1h\n  - expect:\n      - wms_order: {order: X, count: 1}\n", 9, "steps[0]", "exactly one of"},
+		{"unknown warehouse", "  - order: {id: X, lines: {A: 1}}\n  - warehouse: {id: lyon, down: true}\n  - expect:\n      - wms_order: {order: X, count: 1}\n", 10, "steps[1].warehouse.id", `warehouse "lyon"`},
+		{"nothing checked", "  - order: {id: X, lines: {A: 1}}\n", 1, "steps", "no expect step"},
+		{"bad condition", "  - order: {id: X, lines: {A: 1}}\n  - return: {order: X, id: R, lines: {A: 1}, receive: [{sku: A, quantity: 1, condition: wet}]}\n  - expect:\n      - return: {id: R, restocked: 0}\n", 10, "steps[1].return.receive[0].condition", "restockable or damaged"},
+		{"unknown preset", "  - order: {id: X, lines: {A: 1}, address: mars}\n  - expect:\n      - wms_order: {order: X, count: 1}\n", 9, "steps[0].order.address", "unknown preset"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse("bad.yaml", []byte(head+c.steps))
+			var es Errors
+			if !errors.As(err, &es) || len(es) == 0 {
+				t.Fatalf("Parse: %v, want Errors", err)
+			}
+			for _, e := range es {
+				if e.Line == c.line && (c.field == "" || e.Field == c.field) && strings.Contains(e.Msg, c.msg) {
+					if !strings.HasPrefix(e.Error(), "bad.yaml:") {
+						t.Errorf("message %q does not start with the file and line", e.Error())
+					}
+					return
+				}
+			}
+			t.Fatalf("no error at line %d field %q containing %q; got %v", c.line, c.field, c.msg, es)
+		})
+	}
+}
+
+func TestCatalogueFilesLintClean(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("catalogue/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no catalogue files: %v", err)
+	}
+	ss, err := Load(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ss) != len(files) {
+		t.Fatalf("loaded %d of %d files", len(ss), len(files))
+	}
+}
+
+// setup parses a scenario for a run test.
+func setup(t *testing.T, src string) *Scenario {
+	t.Helper()
+	s, err := Parse(t.Name()+".yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// A scenario whose expectation is false fails, and the report says what was
+// observed instead.
+func TestWrongExpectationFails(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs a hub")
+	}
+	s := setup(t, `name: wrong
+description: expects two fulfillments where the warehouse ships one parcel, which must fail
+setup:
+  skus: [A]
+  warehouses:
+    - id: paris
+      stock: {A: 5}
+steps:
+  - order: {id: X, lines: {A: 1}}
+  - expect:
+      - wms_order: {order: X, count: 1}
+  - advance: 1h
+  - expect:
+      - shopify_order: {order: X, fulfillment_status: FULFILLED, fulfillments: 2}
+    within: 3s
+`)
+	r := Run(context.Background(), s, Options{})
+	if r.Passed || r.Error != "" || len(r.Expectations) != 2 {
+		t.Fatalf("result %+v, want a failure on the second expectation only", r)
+	}
+	c := r.Expectations[1]
+	if c.Passed || c.Line != 14 || !strings.Contains(c.Observed, "fulfillments 1") || !strings.Contains(c.Expected, "fulfillments 2") {
+		t.Fatalf("check %+v", c)
+	}
+	if !r.Expectations[0].Passed {
+		t.Fatalf("the first expectation failed: %+v", r.Expectations[0])
+	}
+}
+
+// With the user's configuration, the scenario's warehouses stand for the
+// configuration's (in rank order) and the user's policies apply.
+func TestRehearseAgainstConfig(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs a hub")
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "crossdock.yaml")
+	err := os.WriteFile(cfgPath, []byte(`database: {driver: sqlite, dsn: /nonexistent/prod.db}
+listen: 127.0.0.1:1
+shops:
+  - domain: brand.myshopify.com
+    api_url: https://brand.myshopify.com
+    access_token: shpat_real
+    webhook_secret: real-secret
+    policies: {unknown_sku: hold}
+    warehouses:
+      - id: nj-fc
+        rank: 2
+        connector: {kind: rest, base_url: "https://wms.example/nj", token: t}
+      - id: lyon-3pl
+        rank: 1
+        connector: {kind: rest, base_url: "https://wms.example/lyon", token: t}
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := setup(t, `name: with-config
+description: an order for the first warehouse of the user's configuration ships and is fulfilled
+setup:
+  skus: [A]
+  warehouses:
+    - id: first
+      stock: {A: 5}
+steps:
+  - order: {id: X, lines: {A: 1}}
+  - expect:
+      - wms_order: {order: X, warehouse: first, count: 1}
+      - timeline: {order: X, says: lyon-3pl}
+  - advance: 1h
+  - expect:
+      - shopify_order: {order: X, fulfillment_status: FULFILLED}
+`)
+	r := Run(context.Background(), s, Options{Config: cfg, Within: 20 * time.Second})
+	if !r.Passed {
+		t.Fatalf("result %+v", r)
+	}
+	// A scenario needing more warehouses than the configuration has is
+	// skipped, not failed.
+	s3 := setup(t, `name: three
+description: needs three warehouses, which the configuration does not have, so it is skipped
+setup:
+  skus: [A]
+  warehouses:
+    - {id: a, stock: {A: 1}}
+    - {id: b, stock: {A: 1}}
+    - {id: c, stock: {A: 1}}
+steps:
+  - order: {id: X, lines: {A: 1}}
+  - expect:
+      - wms_order: {order: X, count: 1}
+`)
+	if r := Run(context.Background(), s3, Options{Config: cfg}); r.Skipped == "" || r.Passed {
+		t.Fatalf("result %+v, want skipped", r)
+	}
+}
