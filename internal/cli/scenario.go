@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -151,6 +152,14 @@ func printResult(w io.Writer, r scenario.Result) {
 	fmt.Fprintf(w, "%s  %-44s %5.1fs  %s\n", status, r.Name, float64(r.ElapsedMS)/1000, r.Incident)
 	if r.Skipped != "" {
 		fmt.Fprintf(w, "      skipped: %s\n", r.Skipped)
+	}
+	if len(r.Warehouses) > 0 {
+		var pairs []string
+		for k, v := range r.Warehouses {
+			pairs = append(pairs, k+" → "+v)
+		}
+		sort.Strings(pairs)
+		fmt.Fprintf(w, "      warehouses: %s\n", strings.Join(pairs, ", "))
 	}
 	if r.Error != "" {
 		fmt.Fprintf(w, "      error: %s\n", r.Error)

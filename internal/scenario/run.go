@@ -54,10 +54,13 @@ type Result struct {
 	// nor fails).
 	Skipped string `json:"skipped,omitempty"`
 	// Error is what stopped the scenario (a failed action), if anything.
-	Error        string  `json:"error,omitempty"`
-	ErrorLine    int     `json:"error_line,omitempty"`
-	ElapsedMS    int64   `json:"elapsed_ms"`
-	Expectations []Check `json:"expectations"`
+	Error     string `json:"error,omitempty"`
+	ErrorLine int    `json:"error_line,omitempty"`
+	ElapsedMS int64  `json:"elapsed_ms"`
+	// Warehouses maps the scenario's warehouses to the configuration's
+	// (with --config).
+	Warehouses   map[string]string `json:"warehouses,omitempty"`
+	Expectations []Check           `json:"expectations"`
 }
 
 // Check is one expectation and what was observed.
@@ -109,6 +112,12 @@ func Run(ctx context.Context, s *Scenario, opt Options) (r Result) {
 		return r
 	}
 	defer e.close()
+	if opt.Config != nil {
+		r.Warehouses = map[string]string{}
+		for _, w := range e.whs {
+			r.Warehouses[w.id] = w.hubID
+		}
+	}
 	for _, st := range s.Steps {
 		if st.Expect != nil {
 			within := st.Within.Std(opt.Within)

@@ -204,7 +204,7 @@ steps:
       - shopify_order: {order: X, fulfillment_status: FULFILLED}
 `)
 	r := Run(context.Background(), s, Options{Config: cfg, Within: 20 * time.Second})
-	if !r.Passed {
+	if !r.Passed || r.Warehouses["first"] != "lyon-3pl" {
 		t.Fatalf("result %+v", r)
 	}
 	// A scenario needing more warehouses than the configuration has is
