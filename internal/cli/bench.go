@@ -25,6 +25,7 @@ import (
 var benchCommands = map[string]subcommand{
 	"stock": {"a full stock refresh against the Shopify simulator at Standard-plan rates (or a burst of stock events): mutations and time against their lower bounds", runBenchStock},
 	"audit": {"plant known defects in N simulated variants and item masters, run the catalogue audit, count what it finds", runBenchAudit},
+	"chaos": {"the chaos soak: the hub as a separate process SIGKILLed every 15 s, duplicate/reordered/dropped webhooks, Shopify 429/5xx, warehouse outages; counts lost and duplicated orders in the simulators", runBenchChaos},
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -183,6 +183,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	}
 	defer release()
 	_, err := w.SyncWith(ctx, job.Args.Shop, Options{Full: job.Args.Full})
+	var stale *shopify.StaleQuantityError
+	if errors.As(err, &stale) {
+		// Shopify's quantity moved again between the re-read and the
+		// retry (orders keep arriving; found by the chaos soak, where a
+		// 429 between the two makes it likely): nothing is wrong, the
+		// next attempt reads afresh. A transient error, not a dead letter.
+		return fmt.Errorf("stock: changed again in Shopify after the re-read, retrying: %s", stale.Error())
+	}
 	return queue.Classify(err)
 }
 
