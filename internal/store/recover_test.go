@@ -34,7 +34,7 @@ func TestRecoverOrphans(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.Write.ExecContext(ctx, `UPDATE river_job SET state = 'running' WHERE id = $1`, res.Job.ID); err != nil {
+			if _, err := st.Write.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 3 WHERE id = $1`, res.Job.ID); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := st.Write.ExecContext(ctx, `INSERT INTO river_leader (elected_at, expires_at, leader_id) VALUES ($1, $2, 'dead-process')`,
@@ -46,15 +46,17 @@ func TestRecoverOrphans(t *testing.T) {
 				t.Fatal(err)
 			}
 			var state string
-			if err := st.Read.QueryRowContext(ctx, `SELECT state FROM river_job WHERE id = $1`, res.Job.ID).Scan(&state); err != nil {
+			var attempt int
+			if err := st.Read.QueryRowContext(ctx, `SELECT state, attempt FROM river_job WHERE id = $1`, res.Job.ID).Scan(&state, &attempt); err != nil {
 				t.Fatal(err)
 			}
-			want, wantN := "available", int64(1)
+			// The interrupted attempt is given back on SQLite.
+			want, wantN, wantAttempt := "available", int64(1), 2
 			if d == store.Postgres {
-				want, wantN = "running", 0
+				want, wantN, wantAttempt = "running", 0, 3
 			}
-			if state != want || n != wantN {
-				t.Fatalf("after RecoverOrphans: state %q, recovered %d; want %q, %d", state, n, want, wantN)
+			if state != want || n != wantN || attempt != wantAttempt {
+				t.Fatalf("after RecoverOrphans: state %q, recovered %d, attempt %d; want %q, %d, %d", state, n, attempt, want, wantN, wantAttempt)
 			}
 			var leaders int
 			if err := st.Read.QueryRowContext(ctx, `SELECT count(*) FROM river_leader`).Scan(&leaders); err != nil {
