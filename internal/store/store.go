@@ -251,12 +251,12 @@ func (s *Store) RecoverOrphans(ctx context.Context) (jobs int64, err error) {
 	}
 	err = s.InTx(ctx, func(tx *Tx) error {
 		// River's SQLite driver writes times as datetime('now', 'subsec').
-		// The attempt the crash interrupted is given back: a job killed
-		// with its process did not fail, and must not move towards the
-		// dead-letter limit (found by the chaos soak, where jobs reached
-		// their third attempt without an error).
-		res, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec'),
-			attempt = max(attempt - 1, 0) WHERE state = 'running'`)
+		// The interrupted attempt stays counted: workers read an attempt
+		// above 1 as "an earlier run may have done part of the work" (the
+		// fulfilment job then looks for the fulfillment it may already
+		// have created). Giving it back made the chaos soak's retried
+		// fulfilments try to fulfil twice (refused by Shopify).
+		res, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec') WHERE state = 'running'`)
 		if err != nil {
 			return fmt.Errorf("store: recover running jobs: %w", err)
 		}
