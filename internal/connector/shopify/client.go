@@ -210,6 +210,13 @@ func (c *Client) run(ctx context.Context, op *operation, vars map[string]any, bo
 			c.log.DebugContext(ctx, "shopify: waiting for cost bucket", "operation", op.name, "wait", d)
 		})
 		if err != nil {
+			if d, ok := connector.RetryDelay(err); ok && last.err != nil {
+				// The bucket refills too slowly to wait inline before a
+				// retry: reschedule, keeping the last attempt's error
+				// (THROTTLED, 5xx...) in the chain (found by
+				// FuzzDecodeGraphQLResponse).
+				return nil, connector.RetryAfter(d, last.err)
+			}
 			return nil, fmt.Errorf("shopify %s: waiting for cost bucket: %w", op.name, err)
 		}
 		last = c.attempt(ctx, op, res, body, attempt)
@@ -350,6 +357,9 @@ func retryAfter(h string, now time.Time) (time.Duration, bool) {
 	if secs, err := strconv.ParseFloat(h, 64); err == nil {
 		if secs < 0 || math.IsNaN(secs) || math.IsInf(secs, 0) {
 			return 0, false
+		}
+		if secs >= math.MaxInt64/float64(time.Second) { // would overflow to a negative delay
+			return math.MaxInt64, true
 		}
 		return time.Duration(secs * float64(time.Second)), true
 	}

@@ -38,9 +38,10 @@ func (w *wireFOState) state() FulfillmentOrderState {
 }
 
 // foState returns the state of a payload's fulfillment order, or a
-// permanent error when Shopify answered neither the object nor userErrors.
+// permanent error when Shopify answered neither the object (with its id)
+// nor userErrors.
 func foState(op, id string, w *wireFOState) (FulfillmentOrderState, error) {
-	if w == nil {
+	if w == nil || w.ID == "" { // an empty id: found by FuzzDecodeGraphQLResponse
 		return FulfillmentOrderState{}, connector.Permanent(fmt.Errorf("shopify %s %s: no fulfillment order in the answer", op, id))
 	}
 	return w.state(), nil
@@ -226,7 +227,7 @@ func (c *Client) CreateFulfillment(ctx context.Context, in FulfillmentInput) (st
 	if err := c.Do(ctx, "FulfillmentCreate", map[string]any{"fulfillment": f, "message": nullable(in.Message)}, &resp); err != nil {
 		return "", err
 	}
-	if resp.P.Fulfillment == nil {
+	if resp.P.Fulfillment == nil || resp.P.Fulfillment.ID == "" { // an empty id: found by FuzzDecodeGraphQLResponse
 		return "", connector.Permanent(fmt.Errorf("shopify FulfillmentCreate %s: no fulfillment in the answer", in.FulfillmentOrderID))
 	}
 	return resp.P.Fulfillment.ID, nil

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/crossdock/crossdock/internal/connector"
 )
 
 // ErrNotFound is in the chain of the (permanent) error returned when the
@@ -65,6 +67,9 @@ func (v *unsignedInt64) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("shopify: UnsignedInt64 %s: %w", b, err)
 	}
+	if n < 0 { // found by FuzzDecodeGraphQLResponse
+		return fmt.Errorf("shopify: UnsignedInt64 %s is negative", b)
+	}
 	*v = unsignedInt64(n)
 	return nil
 }
@@ -77,13 +82,15 @@ type pageInfo struct {
 
 // next returns the cursor of the next page, or "" when there is none. It
 // fails when Shopify claims more pages without a new cursor, which would
-// otherwise loop forever.
+// otherwise loop forever. That failure is permanent: asking again gets the
+// same answer (found by FuzzDecodeGraphQLResponse; FulfillmentEvents
+// already said so, the other paged reads retried it as transient).
 func (p pageInfo) next(prev string) (string, error) {
 	if !p.HasNextPage {
 		return "", nil
 	}
 	if p.EndCursor == nil || *p.EndCursor == "" || *p.EndCursor == prev {
-		return "", fmt.Errorf("shopify: hasNextPage without a new endCursor (after %q)", prev)
+		return "", connector.Permanent(fmt.Errorf("shopify: hasNextPage without a new endCursor (after %q)", prev))
 	}
 	return *p.EndCursor, nil
 }

@@ -129,7 +129,7 @@ func (c *Client) AllInventoryLevels(ctx context.Context, locationID string) ([]I
 						} `json:"item"`
 						Quantities []struct {
 							Name     string `json:"name"`
-							Quantity int    `json:"quantity"`
+							Quantity *int   `json:"quantity"`
 						} `json:"quantities"`
 					} `json:"nodes"`
 					PageInfo pageInfo `json:"pageInfo"`
@@ -143,12 +143,22 @@ func (c *Client) AllInventoryLevels(ctx context.Context, locationID string) ([]I
 		if resp.Location == nil {
 			return nil, connector.Permanent(fmt.Errorf("%w: location %s", ErrNotFound, locationID))
 		}
-		for _, n := range resp.Location.InventoryLevels.Nodes {
+		for i, n := range resp.Location.InventoryLevels.Nodes {
+			// Like the bulk read: a level without item or without an
+			// available quantity is an error, not a level of 0 (found by
+			// FuzzDecodeGraphQLResponse).
+			if n.Item.ID == "" {
+				return nil, connector.Permanent(fmt.Errorf("shopify LocationInventoryLevels %s: level %d has no inventory item id", locationID, len(levels)+i))
+			}
 			l := InventoryLevel{InventoryItemID: n.Item.ID, SKU: n.Item.SKU}
+			found := false
 			for _, q := range n.Quantities {
-				if q.Name == "available" {
-					l.Available = q.Quantity
+				if q.Name == "available" && q.Quantity != nil {
+					l.Available, found = *q.Quantity, true
 				}
+			}
+			if !found {
+				return nil, connector.Permanent(fmt.Errorf("shopify LocationInventoryLevels %s: item %s has no available quantity", locationID, n.Item.ID))
 			}
 			levels = append(levels, l)
 		}

@@ -413,7 +413,10 @@ func (c *Client) OrdersUpdatedSince(ctx context.Context, since time.Time, after 
 		return OrdersPage{}, err
 	}
 	var page OrdersPage
-	for _, n := range resp.Orders.Nodes {
+	for i, n := range resp.Orders.Nodes {
+		if n.ID == "" { // found by FuzzDecodeGraphQLResponse
+			return OrdersPage{}, connector.Permanent(fmt.Errorf("shopify OrdersUpdatedSince: order %d of the page has no id", i))
+		}
 		page.Orders = append(page.Orders, OrderSummary{ID: n.ID, Name: n.Name, UpdatedAt: n.UpdatedAt, CancelledAt: n.CancelledAt})
 	}
 	next, err := resp.Orders.PageInfo.next(after)

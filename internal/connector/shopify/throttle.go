@@ -2,9 +2,12 @@ package shopify
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sync"
 	"time"
+
+	"github.com/crossdock/crossdock/internal/connector"
 )
 
 // ThrottleStatus is the client's estimate of Shopify's cost bucket for this
@@ -138,13 +141,22 @@ func (b *bucket) tryReserve(op string, estimate float64) (res reservation, wait 
 	if b.rate <= 0 {
 		return reservation{}, time.Second, nil
 	}
-	secs := (n - b.avail) / b.rate
+	// Bounded so that the conversion cannot overflow; acquire does not
+	// sleep through a wait that long anyway.
+	secs := math.Min((n-b.avail)/b.rate, maxBucketWait.Seconds())
 	return reservation{}, time.Duration(math.Ceil(secs * float64(time.Second))), nil
 }
 
+// maxBucketWait bounds the wait tryReserve reports.
+const maxBucketWait = 24 * time.Hour
+
 // acquire waits until the points op is expected to request can be
 // reserved, then reserves them. estimate is used until Shopify has reported
-// a requested cost for op.
+// a requested cost for op. A wait longer than maxInlineWait (Shopify's
+// buckets refill in well under a minute; only a status with a tiny restore
+// rate asks for more) is not slept through: it returns a
+// connector.RetryAfter so the job is rescheduled (found by
+// FuzzDecodeGraphQLResponse: the client slept for days).
 func (b *bucket) acquire(ctx context.Context, op string, estimate float64, sleep func(context.Context, time.Duration) error, onWait func(time.Duration)) (reservation, error) {
 	for {
 		res, wait, block := b.tryReserve(op, estimate)
@@ -155,6 +167,11 @@ func (b *bucket) acquire(ctx context.Context, op string, estimate float64, sleep
 				return reservation{}, ctx.Err()
 			case <-block:
 			}
+		case wait > maxInlineWait:
+			if err := ctx.Err(); err != nil {
+				return reservation{}, err
+			}
+			return reservation{}, connector.RetryAfter(wait, fmt.Errorf("shopify %s: the cost bucket needs %v to refill", op, wait))
 		case wait > 0:
 			if onWait != nil {
 				onWait(wait)
@@ -198,10 +215,15 @@ func (b *bucket) settle(res reservation, op string, cost *costExtension, answere
 		return
 	}
 	ts := cost.ThrottleStatus
-	if ts == nil || ts.MaximumAvailable <= 0 {
+	if ts == nil || !(ts.MaximumAvailable > 0) || !(ts.RestoreRate > 0) {
+		// Not a usable status (Shopify always reports a bucket that
+		// refills): with a restore rate of 0 every later call would wait
+		// forever for points (found by FuzzDecodeGraphQLResponse).
 		return
 	}
-	fresh := ts.CurrentlyAvailable - b.outstanding
+	// Shopify's figure is within [0, maximumAvailable]; an answer outside
+	// it must not make the client overdraw or wait for ever.
+	fresh := math.Max(0, math.Min(ts.CurrentlyAvailable, ts.MaximumAvailable)) - b.outstanding
 	if b.known && concurrent {
 		// Another answer arrived while this one was in flight and may
 		// reflect a later state of the bucket: keep the lower figure.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -163,8 +164,11 @@ func classifyHTTP(method string, resp *http.Response, body []byte) error {
 		return fmt.Errorf("%w: %w", ErrAuth, he)
 	case s == http.StatusTooManyRequests:
 		d := LoginRetryDelay
-		if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && n >= 0 {
-			d = time.Duration(n) * time.Second
+		if n, err := strconv.ParseInt(resp.Header.Get("Retry-After"), 10, 64); err == nil && n >= 0 {
+			d = time.Duration(math.MaxInt64) // a delay that would overflow (found by FuzzRPCResponse)
+			if n <= math.MaxInt64/int64(time.Second) {
+				d = time.Duration(n) * time.Second
+			}
 		}
 		return connector.RetryAfter(d, he)
 	case s == http.StatusRequestTimeout || s >= 500:
@@ -234,16 +238,19 @@ func (c *rpcClient) login(ctx context.Context) error {
 		}
 		return fmt.Errorf("tryton: login: %w", err)
 	}
+	// An answer of the wrong shape is permanent, like any result that
+	// does not decode: logging in again gets the same answer (found by
+	// FuzzRPCResponse; these were transient).
 	if len(res) != 2 {
-		return fmt.Errorf("tryton: login: unexpected answer %d elements", len(res))
+		return connector.Permanent(fmt.Errorf("tryton: login: unexpected answer %d elements", len(res)))
 	}
 	var uid int64
 	var session string
 	if err := json.Unmarshal(res[0], &uid); err != nil {
-		return fmt.Errorf("tryton: login: user id: %w", err)
+		return connector.Permanent(fmt.Errorf("tryton: login: user id: %w", err))
 	}
 	if err := json.Unmarshal(res[1], &session); err != nil {
-		return fmt.Errorf("tryton: login: session: %w", err)
+		return connector.Permanent(fmt.Errorf("tryton: login: session: %w", err))
 	}
 	auth := base64.StdEncoding.EncodeToString([]byte(c.user + ":" + strconv.FormatInt(uid, 10) + ":" + session))
 	var prefs map[string]any
