@@ -225,6 +225,22 @@ func (p *Poller) apply(ctx context.Context, tx *store.Tx, ev *connector.Event) (
 		return !ins, err
 	}
 	src := store.SourceWMS(p.Warehouse)
+	// An event the hub cannot act on is kept, quarantined with the
+	// reason, and the feed goes on (never a stalled feed, never a drop).
+	var missing []string
+	if ev.Type == "" {
+		missing = append(missing, "type")
+	}
+	if ev.ExternalRef == "" {
+		missing = append(missing, "external_ref")
+	}
+	if ev.At.IsZero() {
+		missing = append(missing, "at")
+	}
+	if len(missing) > 0 {
+		p.Logger.Warn("wms event quarantined", "warehouse", p.Warehouse, "event", ev.ID, "missing", missing)
+		return false, store.SetWMSEventOutcome(ctx, tx, p.Shop, p.Warehouse, ev.ID, "quarantined: no "+strings.Join(missing, ", "))
+	}
 	wo, err := store.GetWarehouseOrderByRef(ctx, tx, p.Shop, ev.ExternalRef)
 	if errors.Is(err, store.ErrNotFound) {
 		p.Logger.Warn("wms event for an unknown order", "warehouse", p.Warehouse, "ref", ev.ExternalRef, "event", ev.ID)

@@ -420,3 +420,29 @@ func TestPartialShipmentsBothApplied(t *testing.T) {
 		t.Errorf("outcome of e6 = %q, but its shipment was stored and its fulfilment enqueued", o)
 	}
 }
+
+// Events without a type or a time are stored and quarantined with what they
+// lack, and the events after them in the page are applied: one bad event
+// never stalls a warehouse's feed.
+func TestIncompleteEventsQuarantinedFeedGoesOn(t *testing.T) {
+	t.Parallel()
+	b := setup(t, store.SQLite)
+	noType := ev("e1", "", 1)
+	noTime := ev("e2", connector.EventAcknowledged, 2)
+	noTime.At = time.Time{}
+	good := ev("e3", connector.EventAcknowledged, 3)
+	b.feed.script(map[string]page{"": {[]connector.Event{noType, noTime, good}, "3"}})
+	b.poll(t, 1)
+	if o := b.outcome(t, "e1"); o != "quarantined: no type" {
+		t.Errorf("outcome of e1 = %q, want quarantined: no type", o)
+	}
+	if o := b.outcome(t, "e2"); o != "quarantined: no at" {
+		t.Errorf("outcome of e2 = %q, want quarantined: no at", o)
+	}
+	if got := b.progress(t); got != order.ProgressAcknowledged {
+		t.Errorf("progress %s, want acknowledged (e3 applied)", got)
+	}
+	if c := b.cursor(t); c != "3" {
+		t.Errorf("cursor %q, want 3", c)
+	}
+}

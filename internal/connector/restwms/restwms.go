@@ -18,10 +18,13 @@ package restwms
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -204,9 +207,12 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if n, err := strconv.Atoi(v); err == nil {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if n < 0 {
 			return 0, false
+		}
+		if n > math.MaxInt64/int64(time.Second) { // would overflow (found by FuzzWMSProtocol)
+			return math.MaxInt64, true
 		}
 		return time.Duration(n) * time.Second, true
 	}
@@ -331,7 +337,9 @@ func (c *Client) Amend(ctx context.Context, o *order.WarehouseOrder) (connector.
 
 // Events reads the feed with GET /v1/events. limit ≤ 0 lets the warehouse
 // choose the page size. If the warehouse sends no next_cursor, cursor is
-// returned unchanged so that a consumer never rewinds.
+// returned unchanged so that a consumer never rewinds. An event without id
+// gets one from its content (contentID); one that does not decode fails
+// the page (transient: the warehouse may fix its feed).
 func (c *Client) Events(ctx context.Context, cursor string, limit int) ([]connector.Event, string, error) {
 	q := url.Values{}
 	if cursor != "" {
@@ -341,7 +349,7 @@ func (c *Client) Events(ctx context.Context, cursor string, limit int) ([]connec
 		q.Set("limit", strconv.Itoa(limit))
 	}
 	var out struct {
-		Events     []connector.Event `json:"events"`
+		Events     []json.RawMessage `json:"events"`
 		NextCursor string            `json:"next_cursor"`
 	}
 	if _, err := c.do(ctx, http.MethodGet, "/v1/events", q, nil, nil, &out); err != nil {
@@ -350,18 +358,63 @@ func (c *Client) Events(ctx context.Context, cursor string, limit int) ([]connec
 	if limit > 0 && len(out.Events) > limit {
 		return nil, cursor, fmt.Errorf("restwms: events after %q: %d events for limit %d", cursor, len(out.Events), limit)
 	}
+	evs := make([]connector.Event, 0, len(out.Events))
+	for i, raw := range out.Events {
+		var ev connector.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, cursor, fmt.Errorf("restwms: events after %q: event %d: %w", cursor, i, err)
+		}
+		if ev.ID == "" {
+			ev.ID = contentID(raw)
+		}
+		evs = append(evs, ev)
+	}
 	next := out.NextCursor
 	if next == "" {
 		next = cursor
 	}
-	return out.Events, next, nil
+	return evs, next, nil
 }
 
-// Stock reads GET /v1/stock.
+// contentID is the id of an event the warehouse sent without one: a digest
+// of its content, so that the same event read twice is recognised as a
+// repeat while two different events never share an id (an empty id would
+// make the second one look like a repeat of the first and be lost; found by
+// FuzzWMSProtocol). Events lacking a type, reference or time are passed on
+// all the same: the hub stores and quarantines them with the reason
+// (wmsfeed), rather than refusing the page and stopping the feed.
+func contentID(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// Stock reads GET /v1/stock. A snapshot without as_of, or with a line
+// without SKU, a negative quantity or a SKU listed twice, is a permanent
+// error naming the line: the stock engine would otherwise drop or
+// misread it (found by FuzzWMSProtocol).
 func (c *Client) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 	var out connector.StockSnapshot
 	if _, err := c.do(ctx, http.MethodGet, "/v1/stock", nil, nil, nil, &out); err != nil {
 		return connector.StockSnapshot{}, fmt.Errorf("restwms: stock: %w", err)
+	}
+	if out.AsOf.IsZero() {
+		return connector.StockSnapshot{}, connector.Permanent(errors.New("restwms: stock: the snapshot has no as_of"))
+	}
+	seen := make(map[string]bool, len(out.Items))
+	for i, it := range out.Items {
+		var why string
+		switch {
+		case it.SKU == "":
+			why = "has no sku"
+		case it.OnHand < 0 || it.Available < 0:
+			why = fmt.Sprintf("has a negative quantity (on_hand %d, available %d)", it.OnHand, it.Available)
+		case seen[it.SKU]:
+			why = "repeats the SKU"
+		}
+		if why != "" {
+			return connector.StockSnapshot{}, connector.Permanent(fmt.Errorf("restwms: stock: item %d (sku %q) %s", i, it.SKU, why))
+		}
+		seen[it.SKU] = true
 	}
 	return out, nil
 }

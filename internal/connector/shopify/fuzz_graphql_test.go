@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/crossdock/crossdock/internal/connector"
+	"github.com/crossdock/crossdock/internal/connector/connectortest"
 	"github.com/crossdock/crossdock/internal/order"
 	"github.com/crossdock/crossdock/internal/shopifysim"
 )
@@ -62,42 +62,6 @@ var errFuzzBudget = errors.New("fuzz: the client waited more than a day")
 // fuzzMaxRequests bounds the requests of one call; more means the client
 // loops on an answer.
 const fuzzMaxRequests = 500
-
-// fuzzTransport answers every request with the same status, Retry-After
-// and body, and counts requests.
-type fuzzTransport struct {
-	status     int
-	retryAfter string
-	body       []byte
-
-	mu sync.Mutex
-	n  int
-}
-
-var errFuzzTooMany = errors.New("fuzz: too many requests")
-
-func (f *fuzzTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil {
-		_, _ = io.Copy(io.Discard, r.Body)
-		r.Body.Close()
-	}
-	f.mu.Lock()
-	f.n++
-	n := f.n
-	f.mu.Unlock()
-	if n > fuzzMaxRequests {
-		return nil, errFuzzTooMany
-	}
-	h := http.Header{"Content-Type": {"application/json"}}
-	if f.retryAfter != "" {
-		h.Set("Retry-After", f.retryAfter)
-	}
-	return &http.Response{
-		StatusCode: f.status, Status: fmt.Sprintf("%d", f.status), Header: h,
-		Body: io.NopCloser(bytes.NewReader(f.body)), ContentLength: int64(len(f.body)), Request: r,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-	}, nil
-}
 
 // fuzzClock is a fake clock whose Sleep advances time and fails once a day
 // has been slept in total.
@@ -146,7 +110,7 @@ func FuzzDecodeGraphQLResponse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, op uint8, status uint16, retryAfter string, body []byte) {
 		st := httpStatus(status)
-		tr := &fuzzTransport{status: st, retryAfter: retryAfter, body: body}
+		tr := &connectortest.CannedTransport{Status: st, RetryAfter: retryAfter, Body: body, Max: fuzzMaxRequests}
 		start := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 		clock := &fuzzClock{start: start, t: start}
 		c := NewClient(ClientConfig{
@@ -157,13 +121,13 @@ func FuzzDecodeGraphQLResponse(f *testing.F) {
 		err := fuzzCall(t, c, kind, body)
 		// A bulk operation RUNNING forever is polled until ctx ends, by
 		// design; any other call must give up or ask to be rescheduled.
-		if tr.n > fuzzMaxRequests && kind != fuzzBulkInventoryLevels {
+		if tr.Requests() > fuzzMaxRequests && kind != fuzzBulkInventoryLevels {
 			t.Fatalf("op %d: more than %d requests for one call: the client loops on this answer", kind, fuzzMaxRequests)
 		}
 		if errors.Is(err, errFuzzBudget) && kind != fuzzBulkInventoryLevels {
 			t.Fatalf("op %d: the client waited more than a day: %v", kind, err)
 		}
-		if kind != fuzzParseBulkLevels && kind != fuzzParseBulkCatalog && err != nil && !errors.Is(err, errFuzzBudget) && !errors.Is(err, errFuzzTooMany) {
+		if kind != fuzzParseBulkLevels && kind != fuzzParseBulkCatalog && err != nil && !errors.Is(err, errFuzzBudget) && !errors.Is(err, connectortest.ErrTooManyRequests) {
 			checkClass(t, kind, st, body, err)
 		}
 		if d, ok := connector.RetryDelay(err); ok && d < 0 {
@@ -313,7 +277,7 @@ func checkClass(t *testing.T, kind, status int, body []byte, err error) {
 	t.Helper()
 	perm := connector.IsPermanent(err)
 	_, retryAfter := connector.RetryDelay(err)
-	if errors.Is(err, errFuzzTooMany) {
+	if errors.Is(err, connectortest.ErrTooManyRequests) {
 		return
 	}
 	switch {
