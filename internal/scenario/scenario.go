@@ -554,7 +554,7 @@ var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
 func Parse(name string, data []byte) (*Scenario, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlErrors(name, err)
+		return nil, yamlErrors(name, data, err)
 	}
 	if root.Kind == 0 {
 		return nil, Errors{{File: name, Line: 1, Msg: "empty file"}}
@@ -571,7 +571,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, Errors{{File: name, Line: 1, Msg: "empty file"}}
 		}
-		return nil, append(es, yamlErrors(name, err)...)
+		return nil, append(es, yamlErrors(name, data, err)...)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -586,7 +586,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 }
 
 // yamlErrors turns the decoder's error into Errors with lines and fields.
-func yamlErrors(name string, err error) Errors {
+func yamlErrors(name string, data []byte, err error) Errors {
 	var te *yaml.TypeError
 	var msgs []string
 	if errors.As(err, &te) {
@@ -596,7 +596,12 @@ func yamlErrors(name string, err error) Errors {
 	}
 	var out Errors
 	for _, m := range msgs {
-		e := Error{File: name, Msg: m}
+		// A syntax error the parser reports without a line is placed on
+		// the first line, or on the last for an unexpected end.
+		e := Error{File: name, Msg: m, Line: 1}
+		if strings.Contains(m, "end of stream") {
+			e.Line = bytes.Count(data, []byte("\n")) + 1
+		}
 		if sub := yamlLineRE.FindStringSubmatch(m); sub != nil {
 			e.Line, _ = strconv.Atoi(sub[1])
 			e.Msg = sub[2]
@@ -639,6 +644,9 @@ var nameRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 func (s *Scenario) Validate() Errors {
 	var es Errors
 	add := func(line int, field, format string, args ...any) {
+		if line < 1 {
+			line = 1 // a section that is missing entirely: the top of the file (found by FuzzParse)
+		}
 		es = append(es, Error{File: s.File, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	if !nameRE.MatchString(s.Name) {
