@@ -469,7 +469,8 @@ func (e *env) hubIdle(ctx context.Context) bool {
 		return false
 	}
 	q := `SELECT kind FROM river_job WHERE state IN ('available', 'running') OR (state IN ('scheduled', 'retryable') AND scheduled_at < $1)`
-	rows, err := st.Read.QueryContext(ctx, q, time.Now().UTC().Add(2*time.Second))
+	// River's SQLite driver writes times as text, "2006-01-02 15:04:05.000".
+	rows, err := st.Read.QueryContext(ctx, q, time.Now().UTC().Add(2*time.Second).Format("2006-01-02 15:04:05.000"))
 	if err != nil {
 		return false
 	}

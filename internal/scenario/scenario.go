@@ -615,26 +615,9 @@ func yamlErrors(name string, data []byte, err error) Errors {
 				e.Msg = inner[2]
 			}
 		}
-		if f := regexp.MustCompile(`field (\S+) not found in type scenario\.(\w+)`).FindStringSubmatch(e.Msg); f != nil {
-			e.Field = f[1]
-			e.Msg = fmt.Sprintf("unknown field %q in %s", f[1], typeWords[f[2]])
-		}
 		out = append(out, e)
 	}
 	return out
-}
-
-var typeWords = map[string]string{
-	"Scenario": "the scenario (name, incident, description, setup, steps)",
-	"Setup":    "setup (skus, warehouses, shopify, hub)", "WarehouseSetup": "a warehouse (id, stock, codes, times, packages, partial_ship)",
-	"plain": "a step or expectation", "OrderAction": "order (id, lines, address)", "EditAction": "edit (order, quantities, add, address)",
-	"CancelAction": "cancel (order, reason)", "ReturnAction": "return (order, id, lines, receive)", "ShopifyAction": "shopify (faults, set_available, rename_sku)",
-	"WarehouseAction": "warehouse (id, down, duplicate_events, short, restock, set_stock, rename_sku, packages, partial_ship)",
-	"HubAction":       "hub (crash, reconcile, sync_stock, map_sku)", "ShopifyFaults": "faults", "WarehouseTimes": "times (ack, pick, pack, ship)",
-	"ShopifyOrderExpect": "shopify_order", "WMSOrderExpect": "wms_order", "HubOrderExpect": "hub_order", "TimelineExpect": "timeline",
-	"StockExpect": "stock", "DiscrepancyExpect": "discrepancy", "AlertExpect": "alert", "WebhooksExpect": "webhooks", "ReturnExpect": "return", "ShopifyCallsExpect": "shopify_calls (throttled, http429, http5xx)",
-	"ReceiptLine": "a receipt line (sku, quantity, condition)", "SetAvailable": "set_available (sku, warehouse, quantity)", "Rename": "a rename (from, to)",
-	"MapSKU": "map_sku (warehouse, sku, code)", "ShopifySetup": "shopify (faults)", "HubSetup": "hub (policies, stock, sla)",
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
