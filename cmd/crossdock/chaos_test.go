@@ -30,8 +30,9 @@ func TestChaosSoak(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(bin, "bench", "chaos", "--orders", "300", "--rate", "30", "--kill-every", "4s",
 		// Outages of 0.5–1 s: a route job retried 1 s after meeting one
-		// mostly finds the warehouse back, so River's growing backoff
-		// (81 s after a third error, 256 s after a fourth) stays rare.
+		// mostly finds the warehouse back, so the growing backoff (81 s
+		// after a third error, 256 s after a fourth, then the 5-minute
+		// cap of internal/queue) stays rare.
 		"--wms-outage-every", "8s", "--wms-outage", "1s", "--seed", "3", "--timeout", "10m", "--json",
 		"--db-dir", filepath.Join(dir, "run"))
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
