@@ -60,6 +60,7 @@ type Store struct {
 
 	stmts         *stmtCache // SQLite: statements prepared on the writer
 	ckpt          *sql.DB    // SQLite: the background checkpointer's connection
+	walRestart    int        // SQLite: WAL frames past which checkpointLoop truncates the log (0: never)
 	stop, stopped chan struct{}
 	closeOnce     sync.Once
 }
@@ -68,7 +69,7 @@ type Store struct {
 func Open(ctx context.Context, dialect Dialect, dsn string) (*Store, error) {
 	switch dialect {
 	case SQLite:
-		return openSQLite(dsn)
+		return openSQLite(dsn, walRestartFrames)
 	case Postgres:
 		return openPostgres(ctx, dsn)
 	default:
@@ -92,7 +93,9 @@ func sqliteDSN(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-func openSQLite(path string) (*Store, error) {
+// openSQLite opens the store; walRestart is the WAL length (frames) past
+// which the checkpointer truncates the log, 0 for never (tests).
+func openSQLite(path string, walRestart int) (*Store, error) {
 	if path == "" || strings.Contains(path, ":memory:") {
 		return nil, errors.New("store: sqlite needs a file path (WAL and a separate read pool need a file)")
 	}
@@ -105,7 +108,10 @@ func openSQLite(path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	ckpt, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	// A short busy timeout: a TRUNCATE checkpoint holds new writers back
+	// while it waits for readers, so it gives up quickly and tries again
+	// 200 ms later.
+	ckpt, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(100)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open sqlite checkpointer: %w", err)
@@ -117,14 +123,29 @@ func openSQLite(path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open sqlite reader: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	st := &Store{Dialect: SQLite, Write: w, Read: r, ckpt: ckpt, stmts: newStmtCache(w), stop: make(chan struct{}), stopped: make(chan struct{})}
+	st := &Store{Dialect: SQLite, Write: w, Read: r, ckpt: ckpt, walRestart: walRestart, stmts: newStmtCache(w), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go st.checkpointLoop()
 	return st, nil
 }
 
+// walRestartFrames is the WAL length, in frames (pages: 64 MiB at SQLite's
+// 4 KiB pages), past which the checkpointer restarts the log instead of
+// only copying it back. Measured with a 3,000-order demo at 100 orders/s:
+// the WAL peaked at 71–74 MB instead of 0.86–1.06 GB, at the same
+// throughput (62.9–69.1 orders/s vs 64.5–67.7); 4,096 frames truncated
+// every ~0.75 s, each holding writers back up to ~150 ms.
+const walRestartFrames = 16384
+
 // checkpointLoop copies the WAL back into the database file every 200 ms
 // from a connection of its own, so that writers never pay for it. PASSIVE
-// never blocks readers or the writer.
+// never blocks readers or the writer, but it never restarts the log
+// either: under steady load some reader always holds a snapshot, so the
+// writer never gets to wrap around, and the WAL grew to ~1 GB in a
+// 3,000-order demo (every read then searches a longer WAL index). Once the
+// WAL holds walRestartFrames frames, the loop asks for a TRUNCATE
+// checkpoint, which waits for the readers of the moment to finish and
+// starts the log again from zero; it gives up after a short busy timeout
+// rather than hold writers back.
 func (s *Store) checkpointLoop() {
 	defer close(s.stopped)
 	t := time.NewTicker(200 * time.Millisecond)
@@ -134,7 +155,13 @@ func (s *Store) checkpointLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			_, _ = s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			var busy, frames, copied int
+			if err := s.ckpt.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+				continue
+			}
+			if s.walRestart > 0 && frames >= s.walRestart {
+				_, _ = s.ckpt.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+			}
 		}
 	}
 }
@@ -205,6 +232,7 @@ func (s *Store) Close() error {
 		s.closeOnce.Do(func() {
 			close(s.stop)
 			<-s.stopped
+			_, _ = s.ckpt.Exec(`PRAGMA busy_timeout(10000)`) // the pool's one connection: the checkpoint below may wait
 			_, _ = s.ckpt.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 			errs = append(errs, s.ckpt.Close())
 		})
