@@ -141,6 +141,24 @@ type StockSnapshot struct {
 	AsOf  time.Time   `json:"as_of"`
 	Full  bool        `json:"full"`
 	Items []StockItem `json:"items"`
+	// Rejected are the lines the connector could not trust (no SKU, a
+	// negative quantity, a SKU listed twice…). A connector puts them here
+	// instead of failing the whole snapshot: the hub applies Items,
+	// quarantines each rejected line with its reason and keeps the last
+	// figure of a SKU whose line was rejected, even in a Full snapshot.
+	Rejected []RejectedStockLine `json:"rejected,omitempty"`
+}
+
+// RejectedStockLine is one line of a warehouse's stock snapshot that the
+// connector rejected.
+type RejectedStockLine struct {
+	// Index is the line's position in what the warehouse sent (from 0).
+	Index int `json:"index"`
+	// SKU is the item code the line names, as the warehouse sent it ("" if
+	// it named none).
+	SKU string `json:"sku,omitempty"`
+	// Reason says what is wrong with the line, for an operator.
+	Reason string `json:"reason"`
 }
 
 // WMS is what the hub needs from a warehouse. Every method is idempotent:

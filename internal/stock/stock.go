@@ -13,7 +13,12 @@
 // snapshot(w) is the sellable quantity of the warehouse's latest snapshot of
 // the SKU (an older snapshot never overwrites a newer one; a SKU missing
 // from a partial snapshot keeps its figure; missing from a full snapshot it
-// is zero unless the warehouse says missing_from_full: keep). Movements
+// is zero unless the warehouse says missing_from_full: keep, or its line
+// was rejected). A line the connector rejected, an item no SKU maps to and
+// a movement of such an item are quarantined one by one as
+// KindLineRejected discrepancies, in the transaction that stores the
+// figures: the SKU keeps its last figure and its time, the rest of the
+// report applies, and a later valid line closes the discrepancy. Movements
 // (receipts, adjustments) recorded after the snapshot's time are added. In
 // flight are units of orders routed to the warehouse that it had not
 // counted at the snapshot's time: orders not cancelled whose
@@ -57,6 +62,7 @@
 package stock
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -358,24 +364,39 @@ func locations(t *tenant.Shop) []location {
 	return out
 }
 
-// readSnapshot stores a warehouse's snapshot.
+// readSnapshot stores a warehouse's snapshot. Lines the connector rejected
+// and items no SKU maps to are quarantined (KindLineRejected discrepancies,
+// in the same transaction as the figures): the SKUs of a rejected line keep
+// their last figure and its time, even in a full snapshot.
 func (w *Worker) readSnapshot(ctx context.Context, t *tenant.Shop, wh *tenant.Warehouse) error {
-	snap, err := wh.WMS.Stock(ctx)
+	raw, err := wh.WMS.Stock(ctx)
 	if err != nil {
 		return fmt.Errorf("stock: %s snapshot: %w", wh.ID, err)
 	}
 	// Item codes and pack sizes back to the hub's SKUs, by the mapping in
 	// force at the snapshot's time.
-	snap, problems, err := mapping.StockToSKUs(ctx, w.Store.Read, t.Domain, wh.ID, snap)
+	snap, problems, err := mapping.StockToSKUs(ctx, w.Store.Read, t.Domain, wh.ID, raw)
 	if err != nil {
 		return fmt.Errorf("stock: %s snapshot: %w", wh.ID, err)
-	}
-	for _, p := range problems {
-		w.log().Warn("stock item not mapped to a SKU; left out", "shop", t.Domain, "warehouse", wh.ID, "item", p.ItemCode, "reason", p.Reason)
 	}
 	asOf := snap.AsOf
 	if asOf.IsZero() {
 		asOf = w.now()
+	}
+	bad, keep, err := w.rejectedLines(ctx, t.Domain, wh.ID, asOf, raw)
+	if err != nil {
+		return fmt.Errorf("stock: %s snapshot: %w", wh.ID, err)
+	}
+	valid := make(map[string]bool, len(raw.Items))
+	for _, it := range raw.Items {
+		valid[it.SKU] = true
+	}
+	for _, r := range raw.Rejected {
+		valid[r.SKU] = false
+	}
+	for _, p := range problems {
+		valid[p.ItemCode] = false
+		bad = append(bad, quarantined{item: p.ItemCode, line: -1, reason: p.Reason})
 	}
 	zeroMissing := true
 	for _, c := range t.Config.Warehouses {
@@ -392,11 +413,19 @@ func (w *Worker) readSnapshot(ctx context.Context, t *tenant.Shop, wh *tenant.Wa
 		byS[l.SKU] = l
 	}
 	bulk := snap.Full && zeroMissing
+	// With every line accepted, one statement moves the time of the
+	// figures a full snapshot confirms; a kept figure must keep its own
+	// time (movements and orders since then still count), so then each
+	// figure is written on its own.
+	touchAll := len(keep) == 0
 	return w.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := w.quarantine(ctx, tx, t.Domain, wh, asOf, bad, valid, bulk); err != nil {
+			return err
+		}
 		seen := make(map[string]bool, len(snap.Items))
 		for _, it := range snap.Items {
 			seen[it.SKU] = true
-			if old, ok := byS[it.SKU]; bulk && ok && old.OnHand == it.OnHand && old.Available == it.Available && !old.AsOf.After(asOf) {
+			if old, ok := byS[it.SKU]; bulk && touchAll && ok && old.OnHand == it.OnHand && old.Available == it.Available && !old.AsOf.After(asOf) {
 				continue // unchanged: its time moves with TouchStockAsOf below
 			}
 			if _, err := store.UpsertStock(ctx, tx, store.StockLevel{Shop: t.Domain, Warehouse: wh.ID, SKU: it.SKU, OnHand: it.OnHand, Available: it.Available, AsOf: asOf}); err != nil {
@@ -408,19 +437,59 @@ func (w *Worker) readSnapshot(ctx context.Context, t *tenant.Shop, wh *tenant.Wa
 		}
 		// A full snapshot confirms the figures it did not change, and a SKU
 		// missing from it has none left (an older snapshot still never
-		// overwrites a newer figure).
-		if err := store.TouchStockAsOf(ctx, tx, t.Domain, wh.ID, asOf); err != nil {
-			return err
+		// overwrites a newer figure), unless its line was rejected.
+		if touchAll {
+			if err := store.TouchStockAsOf(ctx, tx, t.Domain, wh.ID, asOf); err != nil {
+				return err
+			}
 		}
 		for _, l := range cur {
-			if !seen[l.SKU] && (l.OnHand != 0 || l.Available != 0) {
-				if _, err := store.UpsertStock(ctx, tx, store.StockLevel{Shop: t.Domain, Warehouse: wh.ID, SKU: l.SKU, AsOf: asOf}); err != nil {
-					return err
-				}
+			if seen[l.SKU] || keep[l.SKU] || (touchAll && l.OnHand == 0 && l.Available == 0) {
+				continue
+			}
+			if _, err := store.UpsertStock(ctx, tx, store.StockLevel{Shop: t.Domain, Warehouse: wh.ID, SKU: l.SKU, AsOf: asOf}); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// rejectedLines lists the lines the connector rejected in raw and the
+// hub's SKUs whose figure they keep: the SKUs their item code maps to at
+// asOf, else the code itself.
+func (w *Worker) rejectedLines(ctx context.Context, shop, warehouse string, asOf time.Time, raw connector.StockSnapshot) ([]quarantined, map[string]bool, error) {
+	if len(raw.Rejected) == 0 {
+		return nil, nil, nil
+	}
+	var codes []string
+	for _, r := range raw.Rejected {
+		if r.SKU != "" {
+			codes = append(codes, r.SKU)
+		}
+	}
+	back, err := mapping.ItemSKUs(ctx, w.Store.Read, shop, warehouse, asOf, codes)
+	if err != nil {
+		return nil, nil, err
+	}
+	bad := make([]quarantined, 0, len(raw.Rejected))
+	keep := map[string]bool{}
+	for _, r := range raw.Rejected {
+		q := quarantined{item: r.SKU, line: r.Index, reason: cmp.Or(r.Reason, "rejected by the connector")}
+		if r.SKU != "" {
+			for _, x := range back[r.SKU] {
+				q.skus = append(q.skus, x.SKU)
+			}
+			if len(q.skus) == 0 {
+				q.skus = []string{r.SKU}
+			}
+		}
+		for _, s := range q.skus {
+			keep[s] = true
+		}
+		bad = append(bad, q)
+	}
+	return bad, keep, nil
 }
 
 // readMovements stores the movements a warehouse reported since the stored
@@ -452,7 +521,11 @@ func (w *Worker) readMovements(ctx context.Context, t *tenant.Shop, wh *tenant.W
 			for _, m := range ms {
 				skus := back[m.SKU]
 				if len(skus) == 0 {
-					w.log().Warn("stock movement for an item mapped to no SKU; left out", "shop", t.Domain, "warehouse", wh.ID, "item", m.SKU, "movement", m.ID)
+					q := quarantined{item: m.SKU, line: -1, movement: m.ID, delta: m.Delta, at: m.At,
+						reason: fmt.Sprintf("no SKU maps to item %s in warehouse %s at %s", m.SKU, wh.ID, m.At.UTC().Format(time.RFC3339))}
+					if err := w.quarantine(ctx, tx, t.Domain, wh, m.At, []quarantined{q}, nil, false); err != nil {
+						return err
+					}
 				}
 				for _, x := range skus {
 					if _, err := store.InsertStockMovement(ctx, tx, store.StockMovement{Shop: t.Domain, Warehouse: wh.ID, MovementID: m.ID + "/" + x.SKU,

@@ -145,14 +145,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // collectDetect reports the open discrepancies by kind (every kind
-// reconciliation knows, 0 when none is open) and the alert notices sent.
+// reconciliation knows and the stock engine's quarantined lines, 0 when
+// none is open) and the alert notices sent.
 func (c *collector) collectDetect(ctx context.Context, ch chan<- prometheus.Metric) {
 	open, err := store.CountOpenDiscrepanciesByKind(ctx, c.src.Store.Read, "")
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(discrepDesc, err)
 		return
 	}
-	for _, k := range reconcile.Kinds() {
+	for _, k := range append(reconcile.Kinds(), stock.KindLineRejected) {
 		if _, ok := open[k]; !ok {
 			open[k] = 0
 		}

@@ -35,6 +35,7 @@ func TestDiscrepancyAndAlertMetrics(t *testing.T) {
 	for _, want := range []string{
 		`crossdock_discrepancies_open{kind="order.missing"} 2`,
 		`crossdock_discrepancies_open{kind="stock.mismatch"} 0`,
+		`crossdock_discrepancies_open{kind="stock.line_rejected"} 0`,
 		`crossdock_alerts_sent_total{channel="ops",notice="firing",outcome="delivered"} 2`,
 		`crossdock_alerts_sent_total{channel="ops",notice="firing",outcome="failed"} 1`,
 	} {

@@ -3,6 +3,7 @@ package restwms_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -63,8 +64,10 @@ func fuzzOrder() *order.WarehouseOrder {
 // Retry-After retry-after, 408/425/5xx transient, every one wrapping an
 // *HTTPError with the status); what is returned is what the protocol
 // requires (a wms_order_id, events with id, type, reference and time and no
-// more than asked, a cursor that never rewinds, stock lines with a SKU,
-// non-negative quantities and no SKU twice, a snapshot time, item codes).
+// more than asked, a cursor that never rewinds, a snapshot time, item
+// codes); every stock line sent is either in the snapshot's Items (a SKU,
+// non-negative quantities, no SKU twice, in the order sent) or in its
+// Rejected (with its index, SKU and a reason, and only when it is bad).
 func FuzzWMSProtocol(f *testing.F) {
 	for _, s := range wmsSeeds(f) {
 		f.Add(s.op, s.status, s.retryAfter, s.body)
@@ -80,7 +83,7 @@ func FuzzWMSProtocol(f *testing.F) {
 			t.Fatal(err)
 		}
 		kind := int(op) % wmsOpCount
-		err = wmsCall(t, c, kind)
+		err = wmsCall(t, c, kind, body)
 		if tr.Requests() > fuzzMaxRequests {
 			t.Fatalf("op %d: more than %d requests for one call: the client loops on this answer", kind, fuzzMaxRequests)
 		}
@@ -90,8 +93,9 @@ func FuzzWMSProtocol(f *testing.F) {
 	})
 }
 
-// wmsCall runs call kind and checks what it returns.
-func wmsCall(t *testing.T, c *restwms.Client, kind int) error {
+// wmsCall runs call kind and checks what it returns; body is the
+// warehouse's answer.
+func wmsCall(t *testing.T, c *restwms.Client, kind int, body []byte) error {
 	ctx := context.Background()
 	switch kind {
 	case wmsSubmit:
@@ -134,16 +138,7 @@ func wmsCall(t *testing.T, c *restwms.Client, kind int) error {
 	case wmsStock:
 		snap, err := c.Stock(ctx)
 		if err == nil {
-			if snap.AsOf.IsZero() {
-				t.Fatalf("Stock returned a snapshot without as_of: %+v", snap)
-			}
-			seen := map[string]bool{}
-			for _, it := range snap.Items {
-				if it.SKU == "" || it.OnHand < 0 || it.Available < 0 || seen[it.SKU] {
-					t.Fatalf("Stock returned an impossible line %+v (SKU required, quantities ≥ 0, one line per SKU)", it)
-				}
-				seen[it.SKU] = true
-			}
+			checkStock(t, body, snap)
 		}
 		return err
 	case wmsItems:
@@ -164,6 +159,61 @@ func wmsCall(t *testing.T, c *restwms.Client, kind int) error {
 	}
 	t.Fatalf("unknown op %d", kind)
 	return nil
+}
+
+// checkStock checks a snapshot Stock returned for the answer body: a
+// snapshot time; every line sent either in Items (SKU, quantities ≥ 0, one
+// line per SKU, the good lines in the order sent) or in Rejected (its
+// index, its SKU, a reason, and only a line that is bad: no SKU, a negative
+// quantity, or a SKU sent on several lines).
+func checkStock(t *testing.T, body []byte, snap connector.StockSnapshot) {
+	t.Helper()
+	if snap.AsOf.IsZero() {
+		t.Fatalf("Stock returned a snapshot without as_of: %+v", snap)
+	}
+	var in struct {
+		Items []connector.StockItem `json:"items"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		t.Fatalf("Stock accepted an answer that does not decode: %v", err)
+	}
+	if len(snap.Items)+len(snap.Rejected) != len(in.Items) {
+		t.Fatalf("Stock returned %d lines and rejected %d of %d sent: lines were lost or made up (%+v)", len(snap.Items), len(snap.Rejected), len(in.Items), snap)
+	}
+	lines := map[string]int{}
+	for _, it := range in.Items {
+		lines[it.SKU]++
+	}
+	rejected := map[int]bool{}
+	for _, r := range snap.Rejected {
+		if r.Index < 0 || r.Index >= len(in.Items) || rejected[r.Index] {
+			t.Fatalf("Stock rejected line %d, which was not sent or is rejected twice: %+v", r.Index, snap.Rejected)
+		}
+		rejected[r.Index] = true
+		sent := in.Items[r.Index]
+		if r.SKU != sent.SKU || r.Reason == "" {
+			t.Fatalf("rejected line %+v does not name the line sent (%+v) or has no reason", r, sent)
+		}
+		if sent.SKU != "" && sent.OnHand >= 0 && sent.Available >= 0 && lines[sent.SKU] == 1 {
+			t.Fatalf("Stock rejected a good line %+v: %s", sent, r.Reason)
+		}
+	}
+	seen := map[string]bool{}
+	k := 0
+	for i, sent := range in.Items {
+		if rejected[i] {
+			continue
+		}
+		it := snap.Items[k]
+		k++
+		if it != sent {
+			t.Fatalf("Stock item %d is %+v, want line %d as sent, %+v", k-1, it, i, sent)
+		}
+		if it.SKU == "" || it.OnHand < 0 || it.Available < 0 || seen[it.SKU] {
+			t.Fatalf("Stock returned an impossible line %+v (SKU required, quantities ≥ 0, one line per SKU)", it)
+		}
+		seen[it.SKU] = true
+	}
 }
 
 // checkWMSClass checks that err follows the package's error classes for

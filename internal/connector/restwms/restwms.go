@@ -388,33 +388,54 @@ func contentID(raw []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
-// Stock reads GET /v1/stock. A snapshot without as_of, or with a line
-// without SKU, a negative quantity or a SKU listed twice, is a permanent
-// error naming the line: the stock engine would otherwise drop or
-// misread it (found by FuzzWMSProtocol).
+// Stock reads GET /v1/stock. A snapshot without as_of is a permanent
+// error: it cannot be dated, so the hub could not order it against other
+// figures. A line the hub cannot trust (no sku, a negative quantity, or a
+// sku listed on several lines: every line of that sku, since which one is
+// right cannot be told) goes to the snapshot's Rejected with its index and
+// reason, and the snapshot carries the other lines: one bad line no longer
+// holds back every figure of the warehouse (the hub quarantines it and
+// keeps that SKU's last figure). Every line the warehouse sent is thus in
+// Items or in Rejected (checked by FuzzWMSProtocol).
 func (c *Client) Stock(ctx context.Context) (connector.StockSnapshot, error) {
-	var out connector.StockSnapshot
-	if _, err := c.do(ctx, http.MethodGet, "/v1/stock", nil, nil, nil, &out); err != nil {
+	// Not decoded into connector.StockSnapshot: Rejected is the client's
+	// judgement, never the warehouse's.
+	var in struct {
+		AsOf  time.Time             `json:"as_of"`
+		Full  bool                  `json:"full"`
+		Items []connector.StockItem `json:"items"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, "/v1/stock", nil, nil, nil, &in); err != nil {
 		return connector.StockSnapshot{}, fmt.Errorf("restwms: stock: %w", err)
 	}
-	if out.AsOf.IsZero() {
+	if in.AsOf.IsZero() {
 		return connector.StockSnapshot{}, connector.Permanent(errors.New("restwms: stock: the snapshot has no as_of"))
 	}
-	seen := make(map[string]bool, len(out.Items))
-	for i, it := range out.Items {
+	lines := make(map[string]int, len(in.Items))
+	for _, it := range in.Items {
+		lines[it.SKU]++
+	}
+	out := connector.StockSnapshot{AsOf: in.AsOf, Full: in.Full}
+	kept := make([]connector.StockItem, 0, len(in.Items))
+	for i, it := range in.Items {
 		var why string
 		switch {
 		case it.SKU == "":
-			why = "has no sku"
+			why = "the line has no sku"
+		case lines[it.SKU] > 1:
+			why = fmt.Sprintf("sku %s is listed on %d lines; all of them are rejected since which one is right cannot be told", it.SKU, lines[it.SKU])
 		case it.OnHand < 0 || it.Available < 0:
-			why = fmt.Sprintf("has a negative quantity (on_hand %d, available %d)", it.OnHand, it.Available)
-		case seen[it.SKU]:
-			why = "repeats the SKU"
+			why = fmt.Sprintf("negative quantity (on_hand %d, available %d)", it.OnHand, it.Available)
 		}
 		if why != "" {
-			return connector.StockSnapshot{}, connector.Permanent(fmt.Errorf("restwms: stock: item %d (sku %q) %s", i, it.SKU, why))
+			out.Rejected = append(out.Rejected, connector.RejectedStockLine{Index: i, SKU: it.SKU, Reason: why})
+			continue
 		}
-		seen[it.SKU] = true
+		kept = append(kept, it)
+	}
+	out.Items = in.Items
+	if len(out.Rejected) > 0 {
+		out.Items = kept
 	}
 	return out, nil
 }
