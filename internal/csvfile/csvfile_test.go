@@ -3,6 +3,7 @@ package csvfile
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -186,32 +187,73 @@ func TestReadStockUTF8BOM(t *testing.T) {
 	}
 }
 
-// TestReadStockRowErrors: bad quantities and a duplicate SKU become
-// RowErrors with the right line, column and value; the rest of the file is
-// still read.
+// TestReadStockRowErrors: bad quantities, an empty SKU, a short row and a
+// duplicate SKU become RowErrors with the right line, column, value, row
+// index and SKU, and rejected lines in the snapshot (both rows of the
+// duplicate); the good rows are still read, and every data row is in Items
+// or in Rejected.
 func TestReadStockRowErrors(t *testing.T) {
 	t.Parallel()
 	p := Profile{Header: true, Stock: Columns{"sku": "sku", "available": "stock"}}
-	got, rowErrs, err := ReadStock(bytes.NewReader(readFile(t, "stock_bad_rows.csv")), p)
+	data := append(readFile(t, "stock_bad_rows.csv"), ";2\n\n000129;1;x\n000130;6\n"...)
+	got, rowErrs, err := ReadStock(bytes.NewReader(data), p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	dup := "SKU 000123 is listed on 2 rows (lines 2, 7); all of them are rejected since which one is right cannot be told"
 	wantErrs := []RowError{
-		{Line: 3, Column: "stock", Value: "quatre", Reason: `available "quatre" is not a whole number`},
-		{Line: 4, Column: "stock", Value: "-1", Reason: "available must be at least 0, got -1"},
-		{Line: 5, Column: "stock", Reason: "available is empty"},
-		{Line: 6, Column: "stock", Value: "3.0", Reason: `available "3.0" is not a whole number`},
-		{Line: 7, Column: "sku", Value: "000123", Reason: "SKU 000123 is listed again (first on line 2)"},
+		{Line: 2, Column: "sku", Value: "000123", Reason: dup, Row: 0, SKU: "000123"},
+		{Line: 3, Column: "stock", Value: "quatre", Reason: `available "quatre" is not a whole number`, Row: 1, SKU: "000124"},
+		{Line: 4, Column: "stock", Value: "-1", Reason: "available must be at least 0, got -1", Row: 2, SKU: "000125"},
+		{Line: 5, Column: "stock", Reason: "available is empty", Row: 3, SKU: "000126"},
+		{Line: 6, Column: "stock", Value: "3.0", Reason: `available "3.0" is not a whole number`, Row: 4, SKU: "000127"},
+		{Line: 7, Column: "sku", Value: "000123", Reason: dup, Row: 5, SKU: "000123"},
+		{Line: 9, Column: "sku", Reason: "SKU is empty", Row: 7},
+		{Line: 11, Reason: "row has 3 fields, header has 2 (unquoted delimiter?)", Row: 8, SKU: "000129"},
 	}
 	if d := cmp.Diff(wantErrs, rowErrs); d != "" {
 		t.Fatalf("row errors (-want +got):\n%s", d)
 	}
-	want := connector.StockSnapshot{Items: []connector.StockItem{{SKU: "000128", OnHand: 12, Available: 12}}}
+	want := connector.StockSnapshot{Items: []connector.StockItem{
+		{SKU: "000128", OnHand: 12, Available: 12},
+		{SKU: "000130", OnHand: 6, Available: 6},
+	}}
+	for _, e := range wantErrs {
+		want.Rejected = append(want.Rejected, connector.RejectedStockLine{Index: e.Row, SKU: e.SKU, Reason: e.Error()})
+	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("stock (-want +got):\n%s", d)
 	}
-	if s := FormatRowErrors(rowErrs[:1]); s != "line 3, column \"stock\", value \"quatre\": available \"quatre\" is not a whole number\n" {
+	if s := FormatRowErrors(rowErrs[1:2]); s != "line 3, column \"stock\", value \"quatre\": available \"quatre\" is not a whole number\n" {
 		t.Errorf("FormatRowErrors = %q", s)
+	}
+	// Two bad cells of one row are one rejected line with both reasons.
+	p.Stock["on_hand"] = "hand"
+	got, _, err = ReadStock(strings.NewReader("sku,hand,stock\nA,x,-2\nB,1,1\n"), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantR := []connector.RejectedStockLine{{Index: 0, SKU: "A", Reason: `line 2, column "hand", value "x": on_hand "x" is not a whole number; ` +
+		`line 2, column "stock", value "-2": available must be at least 0, got -2`}}
+	if d := cmp.Diff(wantR, got.Rejected); d != "" || len(got.Items) != 1 {
+		t.Fatalf("rejected (-want +got):\n%s items %+v", d, got.Items)
+	}
+}
+
+// TestReadStockWholeFileErrors: CSV syntax (a quote that may swallow the
+// rows after it) makes the whole stock file unusable, with the row error
+// wrapped in the error; nothing of the file is returned.
+func TestReadStockWholeFileErrors(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		"SKU,On hand,Available\nA,1,1\nB,\"2,2\nC,3,3\n",
+		"SKU,On hand,Available\nA,1,1\nB,2\"x,2\nC,3,3\n",
+	} {
+		got, _, err := ReadStock(strings.NewReader(in), stockProfile)
+		var re RowError
+		if err == nil || !errors.As(err, &re) || !strings.Contains(err.Error(), "malformed CSV") || len(got.Items)+len(got.Rejected) != 0 {
+			t.Errorf("%q: snapshot %+v, err %v; want a whole-file error", in, got, err)
+		}
 	}
 }
 
@@ -235,11 +277,11 @@ func TestReadShipmentsRowErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantErrs := []RowError{
-		{Line: 4, Column: "qty", Value: "x", Reason: `quantity "x" is not a whole number`},
-		{Line: 6, Reason: "row has 4 fields, header has 6 (unquoted delimiter?)"},
-		{Line: 7, Reason: "malformed CSV: bare \" in non-quoted-field"},
-		{Line: 8, Column: "qty", Value: "0", Reason: "quantity must be positive, got 0"},
-		{Line: 9, Column: "ref", Reason: "external reference is empty"},
+		{Line: 4, Column: "qty", Value: "x", Reason: `quantity "x" is not a whole number`, Row: 1, SKU: "002"},
+		{Line: 6, Reason: "row has 4 fields, header has 6 (unquoted delimiter?)", Row: 3, SKU: "004"},
+		{Line: 7, Reason: "malformed CSV: bare \" in non-quoted-field", Row: 4},
+		{Line: 8, Column: "qty", Value: "0", Reason: "quantity must be positive, got 0", Row: 5, SKU: "006"},
+		{Line: 9, Column: "ref", Reason: "external reference is empty", Row: 6, SKU: "007"},
 	}
 	if d := cmp.Diff(wantErrs, rowErrs); d != "" {
 		t.Fatalf("row errors (-want +got):\n%s", d)
@@ -459,7 +501,7 @@ func TestReadOrdersInconsistentRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantErrs := []RowError{{Line: 3, Column: "cp", Value: "1200", Reason: `order column differs from the order's first row (line 2): "01200"`}}
+	wantErrs := []RowError{{Line: 3, Column: "cp", Value: "1200", Reason: `order column differs from the order's first row (line 2): "01200"`, Row: 1, SKU: "y"}}
 	if d := cmp.Diff(wantErrs, rowErrs); d != "" {
 		t.Fatalf("(-want +got):\n%s", d)
 	}

@@ -41,7 +41,8 @@ func fuzzProfiles() []struct {
 // several partner profiles. A reader must never panic; every row error it
 // reports must carry a line and a reason (bad input is reported, never
 // silently dropped); what it accepts must be well-formed: stock items with
-// a SKU and no negative quantity, shipments and orders with a reference.
+// a SKU and no negative quantity, every bad stock row a rejected line whose
+// SKU is not also kept, shipments and orders with a reference.
 func FuzzRead(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.csv"))
 	for _, file := range files {
@@ -73,9 +74,25 @@ func FuzzRead(f *testing.F) {
 					continue
 				}
 				checkRowErrors(errs)
+				items := map[string]bool{}
 				for _, it := range snap.Items {
-					if it.SKU == "" || it.OnHand < 0 || it.Available < 0 {
+					if it.SKU == "" || it.OnHand < 0 || it.Available < 0 || items[it.SKU] {
 						t.Fatalf("accepted a bad stock item %+v", it)
+					}
+					items[it.SKU] = true
+				}
+				// Every bad row is a rejected line (once, in row order,
+				// with a reason), and no SKU is both kept and rejected.
+				rejected := map[int]bool{}
+				for i, r := range snap.Rejected {
+					if r.Reason == "" || (i > 0 && r.Index <= snap.Rejected[i-1].Index) || items[r.SKU] {
+						t.Fatalf("bad rejected line %+v in %+v", r, snap)
+					}
+					rejected[r.Index] = true
+				}
+				for _, e := range errs {
+					if !rejected[e.Row] {
+						t.Fatalf("row error %+v is not a rejected line", e)
 					}
 				}
 			case KindShipments:

@@ -19,6 +19,15 @@ type RowError struct {
 	Column string `json:"column,omitempty"`
 	Value  string `json:"value,omitempty"`
 	Reason string `json:"reason"`
+	// Row is the data row's index from 0: the records after the header,
+	// blank lines not counted. It is -1 when the error is not about one
+	// record (the file could not be read on).
+	Row int `json:"row"`
+	// SKU is the row's sku cell (trimmed, Excel guard unwrapped) when the
+	// mapping has a sku column and the row reaches it, else "". On a row
+	// with the wrong number of fields it is the cell at the sku column's
+	// position, which a shifted row may have wrong.
+	SKU string `json:"sku,omitempty"`
 }
 
 func (e RowError) Error() string {
@@ -174,6 +183,7 @@ func (t *table) mapped(f string) bool { _, ok := t.idx[f]; return ok }
 type rowCtx struct {
 	t      *table
 	line   int
+	index  int // data row index from 0 (see RowError.Row)
 	rec    []string
 	errs   *[]RowError
 	failed bool
@@ -192,23 +202,40 @@ func (c *rowCtx) str(f string) string {
 // number): surrounding spaces removed and an Excel text guard ="00123"
 // unwrapped. It is never parsed as a number.
 func (c *rowCtx) id(f string) string {
-	v := strings.TrimSpace(c.str(f))
+	return idValue(c.str(f))
+}
+
+// idValue is v as an identifier; see rowCtx.id.
+func idValue(v string) string {
+	v = strings.TrimSpace(v)
 	if len(v) >= 3 && strings.HasPrefix(v, `="`) && strings.HasSuffix(v, `"`) {
 		v = v[2 : len(v)-1]
 	}
 	return v
 }
 
+// skuOf is the sku cell of rec ("" when unmapped or beyond the record).
+func (t *table) skuOf(rec []string) string {
+	if i, ok := t.idx["sku"]; ok && i >= 0 && i < len(rec) {
+		return idValue(rec[i])
+	}
+	return ""
+}
+
 func (c *rowCtx) fail(f, reason string) {
 	c.failed = true
-	*c.errs = append(*c.errs, RowError{Line: c.line, Column: c.t.name[f], Value: c.str(f), Reason: reason})
+	*c.errs = append(*c.errs, RowError{Line: c.line, Column: c.t.name[f], Value: c.str(f), Reason: reason, Row: c.index, SKU: c.t.skuOf(c.rec)})
 }
+
+// malformedCSV starts the reason of a row the CSV syntax rejects.
+const malformedCSV = "malformed CSV: "
 
 // rows yields the data rows, appending structural problems (CSV syntax,
 // wrong field count) to errs and skipping those rows.
 func (t *table) rows(errs *[]RowError) iter.Seq[*rowCtx] {
 	return func(yield func(*rowCtx) bool) {
-		for {
+		index := 0
+		for ; ; index++ {
 			rec, err := t.cr.Read()
 			if errors.Is(err, io.EOF) {
 				return
@@ -216,25 +243,26 @@ func (t *table) rows(errs *[]RowError) iter.Seq[*rowCtx] {
 			if err != nil {
 				var pe *csv.ParseError
 				if errors.As(err, &pe) {
-					*errs = append(*errs, RowError{Line: pe.StartLine, Reason: "malformed CSV: " + pe.Err.Error()})
+					*errs = append(*errs, RowError{Line: pe.StartLine, Reason: malformedCSV + pe.Err.Error(), Row: index})
 					continue
 				}
-				*errs = append(*errs, RowError{Reason: err.Error()})
+				*errs = append(*errs, RowError{Reason: err.Error(), Row: -1})
 				return
 			}
 			line, _ := t.cr.FieldPos(0)
 			if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" && t.width != 1 {
+				index--
 				continue // blank-looking line (spaces only)
 			}
 			if t.width > 0 && len(rec) != t.width {
-				*errs = append(*errs, RowError{Line: line, Reason: fmt.Sprintf("row has %d fields, header has %d (unquoted delimiter?)", len(rec), t.width)})
+				*errs = append(*errs, RowError{Line: line, Reason: fmt.Sprintf("row has %d fields, header has %d (unquoted delimiter?)", len(rec), t.width), Row: index, SKU: t.skuOf(rec)})
 				continue
 			}
 			if len(rec) <= t.maxIdx {
-				*errs = append(*errs, RowError{Line: line, Reason: fmt.Sprintf("row has %d fields, mapping needs %d", len(rec), t.maxIdx+1)})
+				*errs = append(*errs, RowError{Line: line, Reason: fmt.Sprintf("row has %d fields, mapping needs %d", len(rec), t.maxIdx+1), Row: index, SKU: t.skuOf(rec)})
 				continue
 			}
-			if !yield(&rowCtx{t: t, line: line, rec: rec, errs: errs}) {
+			if !yield(&rowCtx{t: t, line: line, index: index, rec: rec, errs: errs}) {
 				return
 			}
 		}

@@ -1,8 +1,13 @@
 package csvfile
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crossdock/crossdock/internal/connector"
@@ -146,22 +151,42 @@ func setFirst(dst *string, v string) {
 	}
 }
 
-// ReadStock reads a stock-snapshot file into a snapshot with Items only;
-// the caller sets AsOf and Full. When only one of on_hand and available is
-// mapped, the other takes the same value. Quantities are whole numbers ≥ 0.
-// A SKU listed twice is a RowError on the second row (and the SKU is left
-// out, as its quantity is unknown).
+// ReadStock reads a stock-snapshot file into a snapshot with Items and
+// Rejected; the caller sets AsOf and Full. When only one of on_hand and
+// available is mapped, the other takes the same value. Quantities are whole
+// numbers ≥ 0.
+//
+// Every data row ends in Items or in Rejected: a row with a bad cell (no
+// SKU, a quantity that is not a whole number ≥ 0) or the wrong number of
+// fields is a RejectedStockLine with Index the data row's index from 0
+// (RowError.Row: the header and blank lines not counted), SKU the row's
+// sku cell and Reason its RowError texts (line, column, value, reason);
+// every row of a SKU listed on several rows is rejected, since which one
+// is right cannot be told. The RowErrors are returned too, in row order.
+//
+// The error is for the file as a whole: no header or a header without a
+// mapped column, an undecodable or unreadable file, and CSV syntax (a
+// stray or unbalanced quote): a quote can swallow the rows after it, whose
+// SKUs a full snapshot would then zero, so such a file is not used at all.
 func ReadStock(r io.Reader, p Profile) (connector.StockSnapshot, []RowError, error) {
 	t, err := openTable(r, p, KindStock)
 	if err != nil {
 		return connector.StockSnapshot{}, nil, err
 	}
-	snap := connector.StockSnapshot{Items: []connector.StockItem{}}
-	firstLine := map[string]int{}
-	dup := map[string]bool{}
+	type dataRow struct {
+		sku  string
+		line int
+	}
+	type good struct {
+		index int
+		it    connector.StockItem
+	}
+	all := map[int]dataRow{} // every data row, by index
+	var items []good
 	var errs []RowError
 	for row := range t.rows(&errs) {
 		sku := row.id("sku")
+		all[row.index] = dataRow{sku: sku, line: row.line}
 		if sku == "" {
 			row.fail("sku", "SKU is empty")
 			continue
@@ -188,26 +213,47 @@ func ReadStock(r io.Reader, p Profile) (connector.StockSnapshot, []RowError, err
 		if !avOK {
 			it.Available = it.OnHand
 		}
-		if first, ok := firstLine[sku]; ok {
-			row.fail("sku", fmt.Sprintf("SKU %s is listed again (first on line %d)", sku, first))
-			dup[sku] = true
-			continue
+		if !row.failed {
+			items = append(items, good{index: row.index, it: it})
 		}
-		firstLine[sku] = row.line
-		if row.failed {
-			dup[sku] = true // keep it out: its quantity is unknown
-			continue
-		}
-		snap.Items = append(snap.Items, it)
 	}
-	if len(dup) > 0 {
-		kept := snap.Items[:0]
-		for _, it := range snap.Items {
-			if !dup[it.SKU] {
-				kept = append(kept, it)
-			}
+	for _, e := range errs {
+		if e.Row < 0 || strings.HasPrefix(e.Reason, malformedCSV) {
+			return connector.StockSnapshot{}, errs, fmt.Errorf("csvfile: stock file cannot be read row by row, so none of its rows is used: %w", e)
 		}
-		snap.Items = kept
+		if _, ok := all[e.Row]; !ok { // a row with the wrong number of fields
+			all[e.Row] = dataRow{sku: e.SKU, line: e.Line}
+		}
+	}
+	order := slices.Sorted(maps.Keys(all))
+	lines := map[string][]string{}
+	for _, i := range order {
+		if r := all[i]; r.sku != "" {
+			lines[r.sku] = append(lines[r.sku], strconv.Itoa(r.line))
+		}
+	}
+	for _, i := range order {
+		if r := all[i]; len(lines[r.sku]) > 1 {
+			errs = append(errs, RowError{Line: r.line, Column: t.name["sku"], Value: r.sku, Row: i, SKU: r.sku,
+				Reason: fmt.Sprintf("SKU %s is listed on %d rows (lines %s); all of them are rejected since which one is right cannot be told",
+					r.sku, len(lines[r.sku]), strings.Join(lines[r.sku], ", "))})
+		}
+	}
+	slices.SortStableFunc(errs, func(a, b RowError) int { return cmp.Compare(a.Row, b.Row) })
+	why := map[int][]string{}
+	for _, e := range errs {
+		why[e.Row] = append(why[e.Row], e.Error())
+	}
+	snap := connector.StockSnapshot{Items: []connector.StockItem{}}
+	for _, g := range items {
+		if why[g.index] == nil {
+			snap.Items = append(snap.Items, g.it)
+		}
+	}
+	for _, i := range order {
+		if w := why[i]; w != nil {
+			snap.Rejected = append(snap.Rejected, connector.RejectedStockLine{Index: i, SKU: all[i].sku, Reason: strings.Join(w, "; ")})
+		}
 	}
 	return snap, errs, nil
 }

@@ -49,7 +49,10 @@
 //     so, never silently to archive/.
 //   - in/inv_*.csv: full stock snapshots (csvfile.ReadStock). Stock reads
 //     the newest stable one (by mtime, then name), AsOf its mtime, and
-//     archives older ones.
+//     archives older ones. A bad row does not reject the file: it is a
+//     rejected line of the snapshot (the hub quarantines it and keeps that
+//     SKU's last figure); only a file that cannot be read as a whole goes
+//     to error/ with "<name>.reason.txt".
 //
 // Errors: transport failures are transient (filedrop.IsRetryable); bad
 // configuration, invalid orders and conflicting resubmissions are
@@ -339,8 +342,14 @@ func (c *Conn) shipmentEvents(fi filedrop.FileInfo, data []byte) ([]connector.Ev
 }
 
 // Stock reads the newest stable inventory file in in/ and archives older
-// ones. A newest file that does not read is moved to error/ and the next
-// one is tried.
+// ones. A newest file that does not read as a whole (no usable header,
+// undecodable, CSV syntax: see csvfile.ReadStock) is moved to error/ with
+// a reason and the next one is tried. A file that reads is used even with
+// bad rows: each bad row (bad quantity, no SKU, wrong number of fields,
+// a SKU listed on several rows) is in the snapshot's Rejected (Index the
+// data row's index from 0, Reason its line, column, value and problem),
+// so the hub quarantines it and keeps that SKU's last figure while the
+// good rows apply; the file is archived as usual.
 func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 	if err := c.ensureDirs(ctx); err != nil {
 		return connector.StockSnapshot{}, err
@@ -351,12 +360,9 @@ func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 	}
 	var snap connector.StockSnapshot
 	fi, ok, err := c.feed.Latest(ctx, files, stable, func(_ filedrop.FileInfo, data []byte) (string, error) {
-		s, rowErrs, err := csvfile.ReadStock(bytes.NewReader(data), c.profile)
-		switch {
-		case err != nil:
+		s, _, err := csvfile.ReadStock(bytes.NewReader(data), c.profile)
+		if err != nil {
 			return err.Error() + "\n", nil
-		case len(rowErrs) > 0:
-			return csvfile.FormatRowErrors(rowErrs), nil
 		}
 		snap = s
 		return "", nil

@@ -320,7 +320,9 @@ func TestRereadAfterCrash(t *testing.T) {
 
 // TestBadFilesQuarantined: a file with a bad row and a file whose header
 // lacks a required column go to error/ with a reason file; the good file
-// after them is still delivered, and the cursor moves past all three.
+// after them is still delivered, and the cursor moves past all three. A
+// stock file with bad rows is used with those rows rejected one by one; a
+// stock file with a CSV syntax error goes to error/.
 func TestBadFilesQuarantined(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -351,16 +353,42 @@ func TestBadFilesQuarantined(t *testing.T) {
 			t.Errorf("%s reason = %q, %v; want it to mention %s", name, reason, err, want)
 		}
 	}
-	// A bad stock file is quarantined too; the older good one is used.
+	// A stock file with bad rows is used: its good rows are items, each
+	// bad row a rejected line (data row index, SKU, line/column/value
+	// reason), and it is not quarantined; the older file is archived.
 	write("inv_1.csv", "sku,on_hand,available\nA,4,4\n")
 	time.Sleep(10 * time.Millisecond)
-	write("inv_2.csv", "sku,on_hand,available\nA,-1,-1\n")
+	write("inv_2.csv", "sku,on_hand,available\nA,-1,-1\nB,2,1\n,3,3\nC,x,1\n")
 	snap, err := e.conn.Stock(ctx)
-	if err != nil || len(snap.Items) != 1 || snap.Items[0].OnHand != 4 || !snap.Full {
+	if err != nil || !snap.Full {
 		t.Fatalf("Stock = %+v, %v", snap, err)
 	}
-	if !exists(t, e.root, "error/inv_2.csv.reason.txt") {
-		t.Error("bad stock file has no reason file in error/")
+	if d := cmp.Diff([]connector.StockItem{{SKU: "B", OnHand: 2, Available: 1}}, snap.Items); d != "" {
+		t.Errorf("items (-want +got):\n%s", d)
+	}
+	wantRejected := []connector.RejectedStockLine{
+		{Index: 0, SKU: "A", Reason: `line 2, column "on_hand", value "-1": on_hand must be at least 0, got -1; ` +
+			`line 2, column "available", value "-1": available must be at least 0, got -1`},
+		{Index: 2, Reason: `line 4, column "sku": SKU is empty`},
+		{Index: 3, SKU: "C", Reason: `line 5, column "on_hand", value "x": on_hand "x" is not a whole number`},
+	}
+	if d := cmp.Diff(wantRejected, snap.Rejected); d != "" {
+		t.Errorf("rejected (-want +got):\n%s", d)
+	}
+	if exists(t, e.root, "error/inv_2.csv") || !exists(t, e.root, "archive/inv_1.csv") {
+		t.Error("a stock file with bad rows went to error/, or the older one was not archived")
+	}
+	// A file that cannot be read row by row (an unbalanced quote) goes to
+	// error/ with a reason, and the previous file is used again.
+	time.Sleep(10 * time.Millisecond)
+	write("inv_3.csv", "sku,on_hand,available\nA,\"4,4\nB,1,1\n")
+	snap, err = e.conn.Stock(ctx)
+	if err != nil || len(snap.Items) != 1 || snap.Items[0].SKU != "B" || len(snap.Rejected) != 3 {
+		t.Fatalf("Stock after a malformed file = %+v, %v", snap, err)
+	}
+	reason, err := os.ReadFile(filepath.Join(e.root, "error", "inv_3.csv.reason.txt"))
+	if err != nil || !strings.Contains(string(reason), "malformed CSV") {
+		t.Errorf("malformed stock file reason = %q, %v", reason, err)
 	}
 }
 

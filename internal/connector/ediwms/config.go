@@ -75,7 +75,8 @@ type Profile struct {
 	// UOMFactors gives the sellable units in one unit of measure, e.g.
 	// {"CS": 12}, for inbound quantities (945 W12, 846 QTY, 944 W07, 947
 	// W19) and for UOM. "EA" and UOM count 1 unless listed; an inbound
-	// quantity in another unit is counted as 1 per unit with a warning.
+	// quantity in another unit is counted as 1 per unit with a warning,
+	// except in an 846, where its LIN is rejected (see Read846).
 	UOMFactors map[string]int `json:"uom_factors"`
 	// StockScope says what the partner's 846 lists: "full" (default; a SKU
 	// missing from it has zero) or "partial" (only the SKUs it names).

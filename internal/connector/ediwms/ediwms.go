@@ -82,7 +82,11 @@
 //     Reason.
 //   - 997*: the partner's acknowledgements of our groups, read by Events and
 //     archived.
-//   - 846*: stock → Stock (full or partial per profile).
+//   - 846*: stock → Stock (full or partial per profile). A LIN the hub
+//     cannot trust (no item id, no usable QTY 17/33, a quantity not a whole
+//     number, negative or in an unconvertible unit, a SKU on LIN that
+//     disagree) is a rejected line of the snapshot, quarantined by the hub,
+//     not a reason to refuse the file or to read the SKU as zero.
 //   - 944* and 947*: receipts and inventory adjustments → Movements
 //     (connector.StockMovements), with their own cursor and the same file
 //     rules as Events.
@@ -1147,20 +1151,42 @@ func Read945(t *x12.TransactionSet, p Profile) (order.Shipment, []string, error)
 	return sh, warns, nil
 }
 
-// Read846 maps 846 sets to stock items: LIN (SK, VN, else the first id) and
-// QTY (17 on hand, 33 available; one of them alone is both), quantities
-// converted to units with the profile's uom_factors (QTY-03).
-func Read846(sets []*x12.TransactionSet, p Profile) ([]connector.StockItem, []string) {
+// maxUnits bounds a quantity Read846 accepts, so that lots can be added up
+// without overflow.
+const maxUnits = 1 << 40
+
+// Read846 maps the 846 sets among sets to stock items: LIN (SK, VN, else
+// the first id other than a lot number LT) and QTY (17 on hand, 33
+// available; one of them alone is both), quantities converted to units with
+// the profile's uom_factors (QTY-03); available is capped at on hand.
+//
+// Every LIN is an item or a rejected line (Index: the LIN's ordinal among
+// the LIN of the sets, from 0; SKU: its item id, "" if none; Reason: the
+// segment's position and the problem): a LIN without item id, without a
+// QTY 17 or 33, with a QTY 17 or 33 that is not a whole number, negative,
+// in a unit the profile cannot convert, or given twice with different
+// figures. A SKU on several LIN is one item when each of them names a
+// different lot (LT) and none is rejected (the lots add up), or when they
+// all carry the same figures (a repeat); otherwise every LIN of the SKU is
+// rejected, since which one is right cannot be told, so a SKU is never both
+// an item and rejected. The warnings are what was ignored (a QTY outside a
+// LIN).
+func Read846(sets []*x12.TransactionSet, p Profile) ([]connector.StockItem, []connector.RejectedStockLine, []string) {
 	p, _ = p.withDefaults()
 	var warns []string
-	type acc struct {
-		onHand, avail       int
-		hasOnHand, hasAvail bool
+	type lin struct {
+		pos, sku, lot string
+		qty           map[string]int // "17", "33" → units
+		qtyPos        map[string]string
+		why           []string
 	}
-	var skus []string
-	by := map[string]*acc{}
-	var cur *acc
+	var lines []*lin
+	var cur *lin
 	for _, t := range sets {
+		if t.Code() != "846" {
+			continue
+		}
+		cur = nil
 		for _, s := range t.Segments {
 			v := func(n int) string { return strings.TrimSpace(s.Value(n)) }
 			switch s.ID {
@@ -1170,60 +1196,116 @@ func Read846(sets []*x12.TransactionSet, p Profile) ([]connector.StockItem, []st
 				for i := 2; i+1 <= len(s.Elements); i += 2 {
 					if v(i+1) != "" {
 						ids[v(i)] = v(i + 1)
-						first = cmp.Or(first, v(i+1))
+						if v(i) != "LT" {
+							first = cmp.Or(first, v(i+1))
+						}
 					}
 				}
-				sku := cmp.Or(ids["SK"], ids["VN"], first)
-				if sku == "" {
-					warns = append(warns, fmt.Sprintf("LIN without an item id at %s", s.Pos))
-					cur = nil
-					continue
+				cur = &lin{pos: s.Pos.String(), sku: cmp.Or(ids["SK"], ids["VN"], first), lot: ids["LT"],
+					qty: map[string]int{}, qtyPos: map[string]string{}}
+				if cur.sku == "" {
+					cur.why = append(cur.why, fmt.Sprintf("LIN at %s has no item id", cur.pos))
 				}
-				if by[sku] == nil {
-					by[sku] = &acc{}
-					skus = append(skus, sku)
-				}
-				cur = by[sku]
+				lines = append(lines, cur)
 			case "QTY":
 				if cur == nil {
+					warns = append(warns, fmt.Sprintf("QTY at %s is not under a LIN: ignored", s.Pos))
 					continue
 				}
-				q, ok := atoi(v(2))
-				if !ok {
-					warns = append(warns, fmt.Sprintf("QTY %q is not a number at %s", v(2), s.Pos))
+				q := v(1)
+				if q != "17" && q != "33" {
 					continue
 				}
-				if u, w := p.units(q, v(3)); w != "" {
-					warns = append(warns, fmt.Sprintf("QTY at %s: %s", s.Pos, w))
-				} else {
-					q = u
+				n, ok := atoi(v(2))
+				u, w := p.units(n, v(3))
+				switch {
+				case !ok:
+					cur.why = append(cur.why, fmt.Sprintf("QTY %s at %s: quantity %q is not a whole number", q, s.Pos, v(2)))
+					continue
+				case n < 0:
+					cur.why = append(cur.why, fmt.Sprintf("QTY %s at %s: negative quantity %d", q, s.Pos, n))
+					continue
+				case w != "":
+					cur.why = append(cur.why, fmt.Sprintf("QTY %s at %s: unit of measure %q has no factor in the profile's uom_factors", q, s.Pos, v(3)))
+					continue
+				case n > maxUnits || u < 0 || u > maxUnits:
+					cur.why = append(cur.why, fmt.Sprintf("QTY %s at %s: quantity %s %s is out of range", q, s.Pos, v(2), v(3)))
+					continue
 				}
-				switch v(1) {
-				case "17":
-					cur.onHand, cur.hasOnHand = q, true
-				case "33":
-					cur.avail, cur.hasAvail = q, true
+				if old, seen := cur.qty[q]; seen && old != u {
+					cur.why = append(cur.why, fmt.Sprintf("QTY %s at %s gives %d units, QTY %s at %s gave %d", q, s.Pos, u, q, cur.qtyPos[q], old))
+					continue
 				}
+				cur.qty[q], cur.qtyPos[q] = u, s.Pos.String()
 			}
 		}
 	}
-	items := make([]connector.StockItem, 0, len(skus))
-	for _, sku := range skus {
-		a := by[sku]
-		it := connector.StockItem{SKU: sku, OnHand: a.onHand, Available: a.avail}
+	item := func(l *lin) connector.StockItem {
+		on, hasOn := l.qty["17"]
+		av, hasAv := l.qty["33"]
 		switch {
-		case a.hasOnHand && !a.hasAvail:
-			it.Available = it.OnHand
-		case a.hasAvail && !a.hasOnHand:
-			it.OnHand = it.Available
-		case !a.hasAvail && !a.hasOnHand:
-			warns = append(warns, fmt.Sprintf("%s has no QTY 17 or 33", sku))
+		case !hasOn:
+			on = av
+		case !hasAv:
+			av = on
 		}
-		it.OnHand, it.Available = max(it.OnHand, 0), max(it.Available, 0)
-		it.Available = min(it.Available, it.OnHand)
-		items = append(items, it)
+		return connector.StockItem{SKU: l.sku, OnHand: on, Available: min(av, on)}
 	}
-	return items, warns
+	bySKU := map[string][]*lin{}
+	for _, l := range lines {
+		if len(l.why) == 0 && len(l.qty) == 0 {
+			l.why = append(l.why, fmt.Sprintf("LIN at %s (item %s) has no QTY 17 (on hand) or 33 (available)", l.pos, l.sku))
+		}
+		if l.sku != "" {
+			bySKU[l.sku] = append(bySKU[l.sku], l)
+		}
+	}
+	var items []connector.StockItem
+	var rejected []connector.RejectedStockLine
+	done := map[string]bool{}
+	for n, l := range lines {
+		same := bySKU[l.sku]
+		if len(l.why) == 0 && len(same) > 1 && !done[l.sku] {
+			lots := map[string]bool{}
+			identical, valid := true, true
+			for _, o := range same {
+				valid = valid && len(o.why) == 0
+				identical = identical && item(o) == item(l)
+				if o.lot != "" {
+					lots[o.lot] = true
+				}
+			}
+			switch {
+			case valid && len(lots) == len(same):
+				sum := connector.StockItem{SKU: l.sku}
+				for _, o := range same {
+					it := item(o)
+					sum.OnHand, sum.Available = sum.OnHand+it.OnHand, sum.Available+it.Available
+				}
+				items = append(items, sum)
+				done[l.sku] = true
+			case valid && identical:
+				items = append(items, item(l))
+				done[l.sku] = true
+			}
+		}
+		switch {
+		case done[l.sku] && len(same) > 1:
+			continue // summed or repeated above
+		case len(same) > 1:
+			pos := make([]string, len(same))
+			for i, o := range same {
+				pos[i] = o.pos
+			}
+			l.why = append(l.why, fmt.Sprintf("item %s is on %d LIN (%s) whose figures cannot be combined; all of them are rejected since which one is right cannot be told",
+				l.sku, len(same), strings.Join(pos, ", ")))
+		case len(l.why) == 0:
+			items = append(items, item(l))
+			continue
+		}
+		rejected = append(rejected, connector.RejectedStockLine{Index: n, SKU: l.sku, Reason: strings.Join(l.why, "; ")})
+	}
+	return items, rejected, warns
 }
 
 // Stock reads the partner's 846 files in in/ and acknowledges each with a
@@ -1235,8 +1317,18 @@ func Read846(sets []*x12.TransactionSet, p Profile) ([]connector.StockItem, []st
 // oldest file merged (so the hub subtracts, if anything, too many units
 // sent since, never too few), and archives the files the previous call
 // returned. A file that does not parse or has no 846 set is moved to
-// error/ with a reason; mapping warnings are not in the snapshot (see
-// Read846).
+// error/ with a reason. A LIN the hub cannot trust (see Read846) does not
+// reject the file: it is in the snapshot's Rejected (Index its ordinal in
+// the file, Reason prefixed with the file name), so the hub quarantines it
+// and keeps that SKU's last figure, even in a full snapshot.
+//
+// In a partial merge the newest file that lists a SKU decides for it: its
+// item, or its rejected lines, which then drop the SKU's figure from older
+// files (the warehouse's latest word on the SKU is untrusted, so an older
+// figure must not pass for it); an older file's rejected lines for a SKU a
+// newer file lists validly are superseded and left out, like an older
+// figure. Rejected lines without item id are all kept. Mapping warnings are
+// not in the snapshot.
 func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 	if err := c.ensureDirs(ctx); err != nil {
 		return connector.StockSnapshot{}, err
@@ -1245,7 +1337,7 @@ func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 	if err != nil {
 		return connector.StockSnapshot{}, err
 	}
-	read := func(fi filedrop.FileInfo, data []byte) ([]connector.StockItem, string, error) {
+	read := func(fi filedrop.FileInfo, data []byte) (stockFile, string, error) {
 		ics, _, err := x12.Parse(bytes.NewReader(data))
 		var sets []*x12.TransactionSet
 		for _, ic := range ics {
@@ -1259,26 +1351,30 @@ func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 		}
 		switch {
 		case err != nil:
-			return nil, "does not parse as X12: " + err.Error() + "\n", nil
+			return stockFile{}, "does not parse as X12: " + err.Error() + "\n", nil
 		case len(sets) == 0:
 			if err := c.ack(ctx, fi, ics); err != nil {
-				return nil, "", err
+				return stockFile{}, "", err
 			}
-			return nil, "no 846 transaction set in the file\n", nil
+			return stockFile{}, "no 846 transaction set in the file\n", nil
 		}
 		if err := c.ack(ctx, fi, ics); err != nil {
-			return nil, "", err
+			return stockFile{}, "", err
 		}
-		items, _ := Read846(sets, c.profile)
-		return items, "", nil
+		var f stockFile
+		f.items, f.rejected, _ = Read846(sets, c.profile)
+		for i := range f.rejected {
+			f.rejected[i].Reason = fi.Name + ": " + f.rejected[i].Reason
+		}
+		return f, "", nil
 	}
 	if c.profile.StockScope == StockPartial {
 		return c.partialStock(ctx, files, stable, read)
 	}
-	var items []connector.StockItem
+	var got stockFile
 	fi, ok, err := c.feed.Latest(ctx, files, stable, func(fi filedrop.FileInfo, data []byte) (string, error) {
-		its, reason, err := read(fi, data)
-		items = its
+		f, reason, err := read(fi, data)
+		got = f
 		return reason, err
 	})
 	if err != nil {
@@ -1287,12 +1383,18 @@ func (c *Conn) Stock(ctx context.Context) (connector.StockSnapshot, error) {
 	if !ok {
 		return connector.StockSnapshot{}, fmt.Errorf("ediwms: no readable %s* stock file in %s/ yet", stockPrefix, c.feed.In())
 	}
-	return connector.StockSnapshot{AsOf: fi.ModTime.UTC(), Full: true, Items: items}, nil
+	return connector.StockSnapshot{AsOf: fi.ModTime.UTC(), Full: true, Items: got.items, Rejected: got.rejected}, nil
+}
+
+// stockFile is what Stock read from one 846 file.
+type stockFile struct {
+	items    []connector.StockItem
+	rejected []connector.RejectedStockLine
 }
 
 // partialStock merges the stable partial 846 files; see Stock.
 func (c *Conn) partialStock(ctx context.Context, files []filedrop.FileInfo, stable map[string]bool,
-	read func(filedrop.FileInfo, []byte) ([]connector.StockItem, string, error)) (connector.StockSnapshot, error) {
+	read func(filedrop.FileInfo, []byte) (stockFile, string, error)) (connector.StockSnapshot, error) {
 	c.mu.Lock()
 	done := c.stockReturned
 	c.stockReturned = nil
@@ -1316,7 +1418,12 @@ func (c *Conn) partialStock(ctx context.Context, files []filedrop.FileInfo, stab
 		return cmp.Or(a.ModTime.Compare(b.ModTime), strings.Compare(a.Name, b.Name))
 	})
 	var snap connector.StockSnapshot
-	by := map[string]int{}
+	// For each SKU, the newest file listing it decides: its item or its
+	// rejected lines (see Stock). Merged in file order, then flattened.
+	item := map[string]connector.StockItem{}
+	bad := map[string][]connector.RejectedStockLine{}
+	var skus []string // first appearance order
+	var noSKU []connector.RejectedStockLine
 	var used []filedrop.FileInfo
 	for _, fi := range todo {
 		data, err := c.drop.Read(ctx, fi.Path)
@@ -1326,7 +1433,7 @@ func (c *Conn) partialStock(ctx context.Context, files []filedrop.FileInfo, stab
 		if err != nil {
 			return connector.StockSnapshot{}, c.fail(err)
 		}
-		items, reason, err := read(fi, data)
+		f, reason, err := read(fi, data)
 		if err != nil {
 			return connector.StockSnapshot{}, err
 		}
@@ -1340,15 +1447,41 @@ func (c *Conn) partialStock(ctx context.Context, files []filedrop.FileInfo, stab
 			snap.AsOf = fi.ModTime.UTC()
 		}
 		used = append(used, fi)
-		for _, it := range items {
-			if i, ok := by[it.SKU]; ok {
-				snap.Items[i] = it
+		seen := func(sku string) {
+			_, ok := item[sku]
+			if !ok && bad[sku] == nil {
+				skus = append(skus, sku)
+			}
+		}
+		for _, it := range f.items {
+			seen(it.SKU)
+			item[it.SKU] = it
+			delete(bad, it.SKU)
+		}
+		// Read846 never lists a SKU as both item and rejected, so this
+		// file's rejected lines only displace older files' figures.
+		fresh := map[string]bool{} // SKUs this file rejects
+		for _, r := range f.rejected {
+			if r.SKU == "" {
+				noSKU = append(noSKU, r)
 				continue
 			}
-			by[it.SKU] = len(snap.Items)
-			snap.Items = append(snap.Items, it)
+			seen(r.SKU)
+			if !fresh[r.SKU] {
+				fresh[r.SKU] = true
+				bad[r.SKU] = nil // an older file's rejections are superseded
+				delete(item, r.SKU)
+			}
+			bad[r.SKU] = append(bad[r.SKU], r)
 		}
 	}
+	for _, sku := range skus {
+		if it, ok := item[sku]; ok {
+			snap.Items = append(snap.Items, it)
+		}
+		snap.Rejected = append(snap.Rejected, bad[sku]...)
+	}
+	snap.Rejected = append(snap.Rejected, noSKU...)
 	if len(used) == 0 {
 		return connector.StockSnapshot{}, fmt.Errorf("ediwms: no new readable %s* stock file in %s/", stockPrefix, c.feed.In())
 	}

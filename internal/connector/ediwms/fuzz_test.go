@@ -15,7 +15,8 @@ import (
 // package, through the reader and every set mapper (940, 945, 846, 944,
 // 947) under the MAN and N9 tracking profiles: none may panic, and what a
 // mapper accepts must be well-formed (a 945 shipment has a reference and
-// positive line quantities; movements and stock items have a SKU).
+// positive line quantities; movements and stock items have a SKU; every
+// 846 LIN is a stock item or a rejected line, never both for one SKU).
 func FuzzMappers(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "x12", "testdata", "*", "*"))
 	for _, file := range files {
@@ -41,11 +42,33 @@ func FuzzMappers(f *testing.F) {
 			}
 		}
 		for _, p := range profiles {
-			items, _ := ediwms.Read846(sets, p)
+			items, rejected, _ := ediwms.Read846(sets, p)
+			lins := 0
+			for _, set := range sets {
+				if set.Code() == "846" {
+					for _, s := range set.Segments {
+						if s.ID == "LIN" {
+							lins++
+						}
+					}
+				}
+			}
+			skus := map[string]bool{}
 			for _, it := range items {
-				if it.SKU == "" || it.OnHand < 0 || it.Available < 0 || it.Available > it.OnHand {
+				if it.SKU == "" || it.OnHand < 0 || it.Available < 0 || it.Available > it.OnHand || skus[it.SKU] {
 					t.Fatalf("bad stock item %+v", it)
 				}
+				skus[it.SKU] = true
+			}
+			// Every LIN is an item or a rejected line (a SKU on several
+			// LIN may be one item), and no SKU is both.
+			for i, r := range rejected {
+				if r.Reason == "" || r.Index < 0 || r.Index >= lins || (i > 0 && r.Index <= rejected[i-1].Index) || skus[r.SKU] {
+					t.Fatalf("bad rejected line %+v in %+v", r, rejected)
+				}
+			}
+			if len(items)+len(rejected) > lins || (lins > 0 && len(items)+len(rejected) == 0) {
+				t.Fatalf("%d LIN gave %d items and %d rejected lines", lins, len(items), len(rejected))
 			}
 			for _, set := range sets {
 				if o, _, err := ediwms.Read940(set); err == nil && o.Order.ExternalRef == "" {
