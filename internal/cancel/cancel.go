@@ -95,9 +95,18 @@ func (w *Worker) Cancel(ctx context.Context, shop, foID string) error {
 		return connector.Permanent(fmt.Errorf("cancel: warehouse %s is no longer configured", wo.Order.Warehouse))
 	}
 	var res connector.CancelResult
-	if wo.Progress >= order.ProgressShipped {
+	switch {
+	case wo.Progress >= order.ProgressShipped:
 		res = connector.CancelResult{Reason: "already shipped"}
-	} else if res, err = wh.WMS.CancelOrder(ctx, wo.Order.ExternalRef); err != nil {
+	case wo.CancelledAt != nil:
+		// The warehouse's feed already said it will not ship (a file
+		// partner's answer to our cancel, read before a restart, or its own
+		// cancellation): nothing ships.
+		res = connector.CancelResult{Cancelled: true}
+	default:
+		res, err = wh.WMS.CancelOrder(ctx, wo.Order.ExternalRef)
+	}
+	if err != nil {
 		return fmt.Errorf("cancel: ask %s to cancel %s: %w", wh.ID, wo.Order.ExternalRef, err)
 	}
 	if res.Cancelled {

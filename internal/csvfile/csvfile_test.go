@@ -270,7 +270,7 @@ func TestReadShipmentsRowErrors(t *testing.T) {
 		"R2,S2,003,2,T2,\r\n" + // line 5
 		"R2,S2,004,1\r\n" + // line 6: short row
 		"R3,S3,005,1,T\"3,\r\n" + // line 7: bare quote
-		"R4,S4,006,0,T4,\r\n" + // line 8: zero quantity
+		"R4,S4,006,-1,T4,\r\n" + // line 8: negative quantity (0 is a line that does not ship)
 		",S5,007,1,T5,\r\n" // line 9: no ref
 	got, rowErrs, err := ReadShipments(strings.NewReader(in), p)
 	if err != nil {
@@ -280,7 +280,7 @@ func TestReadShipmentsRowErrors(t *testing.T) {
 		{Line: 4, Column: "qty", Value: "x", Reason: `quantity "x" is not a whole number`, Row: 1, SKU: "002"},
 		{Line: 6, Reason: "row has 4 fields, header has 6 (unquoted delimiter?)", Row: 3, SKU: "004"},
 		{Line: 7, Reason: "malformed CSV: bare \" in non-quoted-field", Row: 4},
-		{Line: 8, Column: "qty", Value: "0", Reason: "quantity must be positive, got 0", Row: 5, SKU: "006"},
+		{Line: 8, Column: "qty", Value: "-1", Reason: "quantity must be at least 0, got -1", Row: 5, SKU: "006"},
 		{Line: 9, Column: "ref", Reason: "external reference is empty", Row: 6, SKU: "007"},
 	}
 	if d := cmp.Diff(wantErrs, rowErrs); d != "" {

@@ -27,6 +27,10 @@ import (
 // taken from the first row that has it; a different value on a later row
 // is a RowError.
 //
+// A quantity may be 0: that line does not ship; a shipment whose every
+// line ships 0 is the partner closing the order unshipped (csvwms reads it
+// as the answer to a cancel).
+//
 // A shipment with any bad row is left out of the result (never half a
 // shipment); each bad row is a RowError.
 func ReadShipments(r io.Reader, p Profile) ([]order.Shipment, []RowError, error) {
@@ -90,7 +94,7 @@ func ReadShipments(r io.Reader, p Profile) ([]order.Shipment, []RowError, error)
 				}
 				l.LineNo = n
 			}
-			q, reason := parseInt("quantity", row.str("quantity"), 1)
+			q, reason := parseInt("quantity", row.str("quantity"), 0) // 0: the line does not ship (every line 0: the order closed unshipped)
 			if reason != "" {
 				row.fail("quantity", reason)
 			}

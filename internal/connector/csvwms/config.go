@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/crossdock/crossdock/internal/connector"
 	"github.com/crossdock/crossdock/internal/connector/filefeed"
@@ -34,11 +35,18 @@ func NewFromMap(m map[string]any) (*Conn, error) {
 }
 
 func newFromMap(m map[string]any) (*Conn, error) {
-	mc, err := filefeed.ParseMap("csvwms", m, "profile")
+	mc, err := filefeed.ParseMap("csvwms", m, "profile", "cancel_recheck", "cancel_answer_within")
 	if err != nil {
 		return nil, err
 	}
 	cfg := Config{Out: mc.Out, In: mc.In, Archive: mc.Archive, Error: mc.Error, StableAfter: mc.StableAfter, stableSet: mc.StableSet}
+	for key, dst := range map[string]*time.Duration{"cancel_recheck": &cfg.CancelRecheck, "cancel_answer_within": &cfg.CancelAnswerWithin} {
+		if v, ok := m[key]; ok {
+			if *dst, err = filefeed.Duration("csvwms", key, v); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if v, ok := m["profile"]; ok {
 		p, err := decodeProfile(v)
 		if err != nil {

@@ -21,6 +21,10 @@
 //	stable_after              an inbound file is read once it is this old or
 //	                          was seen unchanged in two listings, default "1m";
 //	                          "0s" for partners that write tmp-then-rename
+//	cancel_recheck            how often an unanswered cancel is asked again,
+//	                          default "5m"
+//	cancel_answer_within      how long the partner has to answer a cancel,
+//	                          default "72h"
 //
 // Files:
 //
@@ -29,9 +33,13 @@
 //     in archive/, has the same content) returns Created false; different
 //     lines under the same reference are a permanent error.
 //   - out/cancel_<external_ref>.csv: a cancel request (one column,
-//     external_ref). CSV partners confirm cancels asynchronously, if at all:
-//     CancelOrder always answers Cancelled false with the reason
-//     "requested; the warehouse confirms by file".
+//     external_ref). The partner answers in its shipment files: a shipment
+//     of the reference whose every line ships 0 closes the order unshipped
+//     (Events reports it as "cancelled", CancelOrder answers Cancelled
+//     true); a shipment that ships units means it was too late (Cancelled
+//     false, "already shipped"). Until one arrives CancelOrder asks to be
+//     called again (connector.RetryAfter with ErrCancelPending): the hub
+//     never accepts or refuses the merchant's cancel on a guess.
 //   - in/shp_*.csv: shipment confirmations (csvfile.ReadShipments). Events
 //     returns one "shipped" event per shipment, id "<file name>#<shipment id>",
 //     reading files in name order, so partners must name them in the order
@@ -69,6 +77,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crossdock/crossdock/internal/connector"
@@ -81,9 +90,15 @@ import (
 // Kind is the connector kind registered by this package.
 const Kind = "csv"
 
-// CancelReason is the reason CancelOrder returns: the request is written,
-// the partner confirms (or not) later.
-const CancelReason = "requested; the warehouse confirms by file"
+// ErrCancelPending is wrapped (in a connector.RetryAfter) by CancelOrder
+// while the partner has not answered the cancel file.
+var ErrCancelPending = errors.New("cancel file sent; waiting for the warehouse's answer in a shipment file")
+
+// Defaults for Config.CancelRecheck and Config.CancelAnswerWithin.
+const (
+	DefaultCancelRecheck      = 5 * time.Minute
+	DefaultCancelAnswerWithin = 72 * time.Hour
+)
 
 // File name prefixes.
 const (
@@ -126,6 +141,13 @@ type Config struct {
 	NoStableWait bool
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// CancelRecheck is the delay CancelOrder asks for while a cancel is
+	// unanswered; default DefaultCancelRecheck.
+	CancelRecheck time.Duration
+	// CancelAnswerWithin is how long the partner has to answer a cancel
+	// before CancelOrder returns a permanent error for the operator;
+	// default DefaultCancelAnswerWithin.
+	CancelAnswerWithin time.Duration
 
 	stableSet bool // stable_after given in a map config (may be 0)
 }
@@ -136,6 +158,17 @@ type Conn struct {
 	drop    filedrop.Drop
 	out     string
 	profile csvfile.Profile
+	now     func() time.Time
+
+	cancelRecheck, cancelWithin time.Duration
+	mu                          sync.Mutex
+	// cancelSent holds when each unanswered cancel was first asked in
+	// this process; cancelAnswer the partner's answers to them, read from
+	// the shipment files. Both forget a reference once answered. After a
+	// restart the hub's own record (the order shipped, or cancelled by the
+	// warehouse) answers the cancels whose shipment files were read before.
+	cancelSent   map[string]time.Time
+	cancelAnswer map[string]connector.CancelResult
 }
 
 var _ connector.WMS = (*Conn)(nil)
@@ -159,7 +192,12 @@ func newConn(cfg Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{feed: feed, drop: cfg.Drop, out: feed.Out()}
+	c := &Conn{feed: feed, drop: cfg.Drop, out: feed.Out(), now: cfg.Now,
+		cancelRecheck: cmp.Or(cfg.CancelRecheck, DefaultCancelRecheck), cancelWithin: cmp.Or(cfg.CancelAnswerWithin, DefaultCancelAnswerWithin),
+		cancelSent: map[string]time.Time{}, cancelAnswer: map[string]connector.CancelResult{}}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	c.profile = cfg.Profile
 	def := DefaultProfile()
 	if len(c.profile.Orders) == 0 {
@@ -264,13 +302,33 @@ func (c *Conn) sameOrder(o *order.WarehouseOrder, cur, old []byte) error {
 	return nil
 }
 
-// CancelOrder writes out/cancel_<external_ref>.csv. The partner confirms
-// asynchronously, so the answer is always Cancelled false with
-// CancelReason; writing the request again is harmless.
+// CancelOrder writes out/cancel_<external_ref>.csv the first time it is
+// asked (in this process; writing it again is harmless) and answers once
+// the partner's answer was read from the shipment files (see the package
+// documentation); until then it returns connector.RetryAfter(CancelRecheck,
+// ErrCancelPending), and with no answer CancelAnswerWithin after the first
+// request a permanent error for the operator to settle with the 3PL.
 func (c *Conn) CancelOrder(ctx context.Context, externalRef string) (connector.CancelResult, error) {
 	name, err := refName(cancelPrefix, externalRef)
 	if err != nil {
 		return connector.CancelResult{}, connector.Permanent(err)
+	}
+	c.mu.Lock()
+	res, answered := c.cancelAnswer[externalRef]
+	sent, asked := c.cancelSent[externalRef]
+	if answered {
+		delete(c.cancelAnswer, externalRef)
+		delete(c.cancelSent, externalRef)
+	}
+	c.mu.Unlock()
+	switch {
+	case answered:
+		return res, nil
+	case asked && c.now().Sub(sent) > c.cancelWithin:
+		return connector.CancelResult{}, connector.Permanent(fmt.Errorf("csvwms: cancel %s: no answer from the warehouse %s after the request: settle it with the 3PL",
+			externalRef, c.cancelWithin))
+	case asked:
+		return connector.CancelResult{}, connector.RetryAfter(c.cancelRecheck, ErrCancelPending)
 	}
 	if err := c.ensureDirs(ctx); err != nil {
 		return connector.CancelResult{}, err
@@ -285,7 +343,21 @@ func (c *Conn) CancelOrder(ctx context.Context, externalRef string) (connector.C
 	if err := c.drop.WriteAtomic(ctx, c.out, name, []byte(b.String())); err != nil {
 		return connector.CancelResult{}, c.fail(err)
 	}
-	return connector.CancelResult{Cancelled: false, Reason: CancelReason}, nil
+	c.mu.Lock()
+	if _, ok := c.cancelSent[externalRef]; !ok {
+		c.cancelSent[externalRef] = c.now()
+	}
+	c.mu.Unlock()
+	return connector.CancelResult{}, connector.RetryAfter(c.cancelRecheck, ErrCancelPending)
+}
+
+// answerCancel records what a shipment of ref tells a pending cancel.
+func (c *Conn) answerCancel(ref string, res connector.CancelResult) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.cancelSent[ref]; ok {
+		c.cancelAnswer[ref] = res
+	}
 }
 
 func csvQuote(s string) string {
@@ -330,6 +402,13 @@ func (c *Conn) shipmentEvents(fi filedrop.FileInfo, data []byte) ([]connector.Ev
 		if s.ShippedAt.IsZero() {
 			s.ShippedAt = fi.ModTime.UTC()
 		}
+		if closedUnshipped(&s) {
+			c.answerCancel(s.ExternalRef, connector.CancelResult{Cancelled: true})
+			evs = append(evs, connector.Event{ID: fi.Name + "#" + s.ID, Type: connector.EventCancelled, ExternalRef: s.ExternalRef,
+				At: s.ShippedAt, Reason: "closed unshipped by the warehouse (every line ships 0)"})
+			continue
+		}
+		c.answerCancel(s.ExternalRef, connector.CancelResult{Reason: "already shipped"})
 		evs = append(evs, connector.Event{
 			ID:          fi.Name + "#" + s.ID,
 			Type:        connector.EventShipped,
@@ -339,6 +418,21 @@ func (c *Conn) shipmentEvents(fi filedrop.FileInfo, data []byte) ([]connector.Ev
 		})
 	}
 	return evs, ""
+}
+
+// closedUnshipped reports whether s ships nothing (lines, all with
+// quantity 0): the partner's answer to a cancel. Otherwise it removes the
+// lines that ship 0, from the shipment and its packages.
+func closedUnshipped(s *order.Shipment) bool {
+	if len(s.Lines) > 0 && !slices.ContainsFunc(s.Lines, func(l order.ShipmentLine) bool { return l.Quantity > 0 }) {
+		return true
+	}
+	none := func(l order.ShipmentLine) bool { return l.Quantity == 0 }
+	s.Lines = slices.DeleteFunc(s.Lines, none)
+	for i := range s.Packages {
+		s.Packages[i].Lines = slices.DeleteFunc(s.Packages[i].Lines, none)
+	}
+	return false
 }
 
 // Stock reads the newest stable inventory file in in/ and archives older

@@ -434,7 +434,7 @@ func TestStableAfter(t *testing.T) {
 
 // TestSubmitAfterArchiveAndCancel: an order the 3PL already moved to
 // archive/ is still recognised as sent; cancel writes a request file and
-// says the warehouse confirms later.
+// waits for the warehouse's answer.
 func TestSubmitAfterArchiveAndCancel(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -453,9 +453,8 @@ func TestSubmitAfterArchiveAndCancel(t *testing.T) {
 	if _, err := e.conn.SubmitOrder(t.Context(), o2); !connector.IsPermanent(err) {
 		t.Errorf("different lines under an archived reference: %v, want permanent", err)
 	}
-	res, err := e.conn.CancelOrder(t.Context(), "CD-42")
-	if err != nil || res.Cancelled || res.Reason != csvwms.CancelReason {
-		t.Fatalf("CancelOrder = %+v, %v", res, err)
+	if _, err := e.conn.CancelOrder(t.Context(), "CD-42"); !errors.Is(err, csvwms.ErrCancelPending) {
+		t.Fatalf("CancelOrder = %v, want pending", err)
 	}
 	b, err := os.ReadFile(filepath.Join(e.root, csvwms.DefaultOut, "cancel_CD-42.csv"))
 	if err != nil || string(b) != "external_ref\r\nCD-42\r\n" {
@@ -593,4 +592,61 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("Events with the SFTP server down: %v, want a retryable error", err)
 	}
 	_ = c.Close()
+}
+
+// TestCancelAnsweredByShipmentFile: CancelOrder waits (retry-after,
+// ErrCancelPending) until the partner answers in a shipment file: a
+// shipment shipping 0 of every line is a cancellation (a "cancelled"
+// event, Cancelled true), one shipping units a refusal ("already
+// shipped"); a line shipping 0 beside shipped ones is left out; with no
+// answer in time the error is permanent.
+func TestCancelAnsweredByShipmentFile(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	ctx := t.Context()
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	conn, err := csvwms.New(csvwms.Config{Drop: e.flaky, NoStableWait: true, CancelRecheck: 3 * time.Second,
+		CancelAnswerWithin: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"CD-1", "CD-2", "CD-3"} {
+		for i := range 2 { // the second call finds the request already sent
+			_, err := conn.CancelOrder(ctx, ref)
+			if d, ok := connector.RetryDelay(err); !errors.Is(err, csvwms.ErrCancelPending) || !ok || d != 3*time.Second {
+				t.Fatalf("CancelOrder(%s) #%d = %v, want retry-after 3s with ErrCancelPending", ref, i+1, err)
+			}
+		}
+		if !exists(t, e.root, csvwms.DefaultOut+"/cancel_"+ref+".csv") {
+			t.Fatalf("no cancel file for %s", ref)
+		}
+	}
+	// CD-1 closed unshipped; CD-2 shipped one line of two, the other 0.
+	body := shpHeader +
+		"CD-1,S1,,1,A,0,,,,,\n" + "CD-1,S1,,2,B,0,,,,,\n" +
+		"CD-2,S2,,1,A,1,P2,UPS,,1Z2,\n" + "CD-2,S2,,2,B,0,P2,UPS,,1Z2,\n"
+	if err := e.wh.drop.WriteAtomic(ctx, csvwms.DefaultIn, "shp_1.csv", []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := conn.Events(ctx, "", 10)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("Events = %+v, %v", evs, err)
+	}
+	if evs[0].Type != connector.EventCancelled || evs[0].ExternalRef != "CD-1" || evs[0].Shipment != nil {
+		t.Errorf("event 0 = %+v, want CD-1 cancelled", evs[0])
+	}
+	if sh := evs[1].Shipment; evs[1].Type != connector.EventShipped || sh == nil || len(sh.Lines) != 1 || sh.Lines[0].SKU != "A" ||
+		len(sh.Packages) != 1 || len(sh.Packages[0].Lines) != 1 {
+		t.Errorf("event 1 = %+v, want CD-2 shipped with line A only", evs[1])
+	}
+	if res, err := conn.CancelOrder(ctx, "CD-1"); err != nil || !res.Cancelled {
+		t.Errorf("CancelOrder(CD-1) after the 0 shipment = %+v, %v; want cancelled", res, err)
+	}
+	if res, err := conn.CancelOrder(ctx, "CD-2"); err != nil || res.Cancelled || res.Reason != "already shipped" {
+		t.Errorf("CancelOrder(CD-2) after the shipment = %+v, %v; want refused, already shipped", res, err)
+	}
+	now = now.Add(2 * time.Hour)
+	if _, err := conn.CancelOrder(ctx, "CD-3"); !connector.IsPermanent(err) {
+		t.Errorf("CancelOrder(CD-3) unanswered for 2h = %v, want permanent", err)
+	}
 }

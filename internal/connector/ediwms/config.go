@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/crossdock/crossdock/internal/connector"
 	"github.com/crossdock/crossdock/internal/connector/filefeed"
@@ -192,11 +193,18 @@ func NewFromMap(m map[string]any) (*Conn, error) {
 }
 
 func newFromMap(m map[string]any) (*Conn, error) {
-	mc, err := filefeed.ParseMap("ediwms", m, "profile", "state_dir")
+	mc, err := filefeed.ParseMap("ediwms", m, "profile", "state_dir", "cancel_recheck", "cancel_answer_within")
 	if err != nil {
 		return nil, err
 	}
 	cfg := Config{Out: mc.Out, In: mc.In, Archive: mc.Archive, Error: mc.Error, StableAfter: mc.StableAfter, stableSet: mc.StableSet}
+	for key, dst := range map[string]*time.Duration{"cancel_recheck": &cfg.CancelRecheck, "cancel_answer_within": &cfg.CancelAnswerWithin} {
+		if v, ok := m[key]; ok {
+			if *dst, err = filefeed.Duration("ediwms", key, v); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if cfg.StateDir, err = mc.String("state_dir"); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@
 //	error                     rejected inbound files + reasons, default "error"
 //	stable_after              as in csvwms, default "1m"
 //	state_dir                 directory for the partner's state files (see below); default none
+//	cancel_recheck            how often an unanswered cancel is asked again, default "5m"
+//	cancel_answer_within      how long the partner has to answer a cancel, default "72h"
 //	profile                   required, strict (see Profile):
 //	    sender_qualifier, sender_id       ISA05/06 (us)
 //	    receiver_qualifier, receiver_id   ISA07/08 (the partner)

@@ -82,20 +82,8 @@ func ParseMap(name string, m map[string]any, extra ...string) (*MapConfig, error
 		}
 	}
 	if v, ok := m["stable_after"]; ok {
-		switch d := v.(type) {
-		case string:
-			p, err := time.ParseDuration(d)
-			if err != nil {
-				return nil, fmt.Errorf("%s: stable_after: %w", name, err)
-			}
-			mc.StableAfter = p
-		case time.Duration:
-			mc.StableAfter = d
-		default:
-			return nil, fmt.Errorf("%s: stable_after must be a duration string such as \"30s\", not %T", name, v)
-		}
-		if mc.StableAfter < 0 {
-			return nil, fmt.Errorf("%s: stable_after must not be negative", name)
+		if mc.StableAfter, err = Duration(name, "stable_after", v); err != nil {
+			return nil, err
 		}
 		mc.StableSet = true
 	}
@@ -179,4 +167,26 @@ func (mc *MapConfig) OpenDrop() (filedrop.Drop, error) {
 		return d, nil
 	}
 	return nil, errors.New(name + ": no transport")
+}
+
+// Duration reads the duration setting key of connector name: a string such
+// as "30s" (or a time.Duration), never negative.
+func Duration(name, key string, v any) (time.Duration, error) {
+	var d time.Duration
+	switch x := v.(type) {
+	case string:
+		p, err := time.ParseDuration(x)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %s: %w", name, key, err)
+		}
+		d = p
+	case time.Duration:
+		d = x
+	default:
+		return 0, fmt.Errorf("%s: %s must be a duration string such as \"30s\", not %T", name, key, v)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%s: %s must not be negative", name, key)
+	}
+	return d, nil
 }

@@ -156,10 +156,26 @@ func (t *table) bytes() ([]byte, error) {
 
 // writeShipmentsCSV writes one shp_*.csv file with the shipments of evs:
 // one row per package and line, so that the file carries every package's
-// tracking number and contents.
+// tracking number and contents. A cancelled order is a shipment whose
+// every line ships 0, the answer csvwms reads for a cancel.
 func (p *Partner) writeShipmentsCSV(ctx context.Context, evs []connector.Event) error {
 	t := p.newTable(p.csv.Shipments, csvfile.ShipmentFields)
+	ships, cancels := 0, 0
 	for _, e := range evs {
+		if e.Type == connector.EventCancelled {
+			o, ok := p.cfg.Sim.Order(e.ExternalRef)
+			if !ok {
+				p.log.Warn("cancelled order unknown to the warehouse", "ref", e.ExternalRef)
+				continue
+			}
+			sh := order.Shipment{ID: "CANCEL-" + e.ExternalRef, ExternalRef: e.ExternalRef}
+			for _, l := range o.Lines {
+				t.row(shipmentRow(sh, e.At, order.Package{}, order.ShipmentLine{LineNo: l.LineNo, SKU: l.SKU, Quantity: 0}))
+			}
+			cancels++
+			continue
+		}
+		ships++
 		sh := e.Shipment
 		at := sh.ShippedAt
 		if at.IsZero() {
@@ -178,7 +194,7 @@ func (p *Partner) writeShipmentsCSV(ctx context.Context, evs []connector.Event) 
 	if err := p.putShipments(ctx, csvShipmentPrefix, csvExt, data); err != nil {
 		return err
 	}
-	p.count(func(s *Stats) { s.ShipmentFiles++; s.Shipments += len(evs) })
+	p.count(func(s *Stats) { s.ShipmentFiles++; s.Shipments += ships; s.Cancellations += cancels })
 	return nil
 }
 

@@ -249,6 +249,15 @@ func (p *Partner) SetResendRate(r float64) {
 	p.resend = r
 }
 
+// SendStock makes the next Step write a stock snapshot whatever
+// StockInterval says: the warehouse's stock changed and it reports it at
+// once. It waits for a Step in progress to finish.
+func (p *Partner) SendStock() {
+	p.step.Lock()
+	defer p.step.Unlock()
+	p.lastStock = time.Time{}
+}
+
 // Sim returns the simulated warehouse.
 func (p *Partner) Sim() *wmssim.Server { return p.cfg.Sim }
 
@@ -492,7 +501,7 @@ func (p *Partner) cancelOrder(ctx context.Context, ref string) (string, error) {
 	return "", err
 }
 
-// publish writes the shipments (and EDI cancellations) the simulator
+// publish writes the shipments (and cancellations) the simulator
 // published since the cursor; the cursor moves once they are written.
 func (p *Partner) publish(ctx context.Context) error {
 	for {
@@ -508,14 +517,16 @@ func (p *Partner) publish(ctx context.Context) error {
 			return err
 		}
 		var evs []connector.Event
+		inPage := map[string]bool{}
 		for _, e := range page.Events {
-			if p.seenEvent[e.ID] {
+			if p.seenEvent[e.ID] || inPage[e.ID] {
 				continue // a duplicate the simulator injected
 			}
+			inPage[e.ID] = true
 			switch {
 			case e.Type == connector.EventShipped && e.Shipment != nil:
 				evs = append(evs, e)
-			case e.Type == connector.EventCancelled && p.cfg.Protocol == ProtocolEDI:
+			case e.Type == connector.EventCancelled:
 				evs = append(evs, e)
 			}
 		}

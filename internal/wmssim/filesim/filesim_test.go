@@ -264,10 +264,10 @@ func TestEDIAcknowledgements(t *testing.T) {
 	}
 }
 
-// TestCancel cancels an order the warehouse has not picked: in EDI the
-// partner answers the W05 F with a 945 shipping nothing, which the
-// connector reads as the cancellation; in CSV the cancel file reaches the
-// warehouse.
+// TestCancel cancels an order the warehouse has not picked: the partner
+// answers the cancel (EDI W05 F, CSV cancel file) with a shipment shipping
+// nothing (a 945, a CSV shipment whose lines ship 0), which the connector
+// reads as the cancellation; until then CancelOrder says it is pending.
 func TestCancel(t *testing.T) {
 	t.Parallel()
 	for _, proto := range []string{filesim.ProtocolCSV, filesim.ProtocolEDI} {
@@ -280,18 +280,12 @@ func TestCancel(t *testing.T) {
 			}
 			f.step(t)
 			res, err := f.conn.CancelOrder(f.ctx, o.ExternalRef)
-			if proto == filesim.ProtocolEDI && !errors.Is(err, ediwms.ErrCancelPending) {
-				t.Fatalf("first EDI cancel: %+v, %v; want pending", res, err)
-			}
-			if proto == filesim.ProtocolCSV && err != nil {
-				t.Fatal(err)
+			if !errors.Is(err, ediwms.ErrCancelPending) && !errors.Is(err, csvwms.ErrCancelPending) {
+				t.Fatalf("first %s cancel: %+v, %v; want pending", proto, res, err)
 			}
 			f.step(t)
 			if got, _ := f.sim.Order(o.ExternalRef); got.State != wmssim.StateCancelled {
 				t.Fatalf("warehouse order is %s, want cancelled", got.State)
-			}
-			if proto == filesim.ProtocolCSV {
-				return // CSV partners send no cancel confirmation
 			}
 			evs, _, err := f.conn.Events(f.ctx, "", 100)
 			if err != nil {
@@ -302,7 +296,7 @@ func TestCancel(t *testing.T) {
 			}
 			res, err = f.conn.CancelOrder(f.ctx, o.ExternalRef)
 			if err != nil || !res.Cancelled {
-				t.Fatalf("cancel after the 945: %+v, %v", res, err)
+				t.Fatalf("cancel after the answer: %+v, %v", res, err)
 			}
 		})
 	}
@@ -374,6 +368,83 @@ func TestResubmittedOrderIsNotDuplicated(t *testing.T) {
 			}
 			if st := f.partner.Stats(); st.OrdersCreated != 1 || st.OrdersReplayed != 1 || st.FilesRejected != 0 {
 				t.Errorf("stats %+v, want 1 created and 1 replayed", st)
+			}
+		})
+	}
+}
+
+// TestSendStockWritesASnapshotAtOnce checks that SendStock makes the next
+// Step write a stock file even though StockInterval has not passed, and
+// that without it none is written.
+func TestSendStockWritesASnapshotAtOnce(t *testing.T) {
+	t.Parallel()
+	f := setup(t, filesim.ProtocolCSV)
+	f.step(t) // the first snapshot
+	first := f.partner.Stats().StockFiles
+	f.step(t)
+	if got := f.partner.Stats().StockFiles; got != first {
+		t.Fatalf("stock files after a Step within StockInterval: %d, want %d", got, first)
+	}
+	f.sim.SetStock(map[string]int{"SKU-A": 7})
+	f.partner.SendStock()
+	f.step(t)
+	if got := f.partner.Stats().StockFiles; got != first+1 {
+		t.Fatalf("stock files after SendStock: %d, want %d", got, first+1)
+	}
+	snap, err := f.conn.Stock(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range snap.Items {
+		if it.SKU == "SKU-A" && it.OnHand != 7 {
+			t.Errorf("SKU-A on hand %d in the hub's snapshot, want 7", it.OnHand)
+		}
+	}
+}
+
+// TestDuplicateEventsInOnePageAreWrittenOnce checks that a shipment the
+// simulator publishes twice in the same page of its feed is written once:
+// each shipment the connector reads carries the order's units, not twice
+// them.
+func TestDuplicateEventsInOnePageAreWrittenOnce(t *testing.T) {
+	t.Parallel()
+	for _, proto := range []string{filesim.ProtocolCSV, filesim.ProtocolEDI} {
+		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, proto)
+			f.sim.SetDuplicateEventRate(1)
+			f.sim.SetPartialShipRate(0)
+			o := newOrder(1)
+			if _, err := f.conn.SubmitOrder(f.ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			f.step(t)
+			f.sim.Settle(f.clock)
+			f.step(t)
+			evs, _, err := f.conn.Events(f.ctx, "", 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ordered := map[string]int{}
+			for _, l := range o.Lines {
+				ordered[l.SKU] += l.Quantity
+			}
+			shipped := map[string]int{}
+			n := 0
+			for _, e := range evs {
+				if e.Type != connector.EventShipped || e.Shipment == nil {
+					continue
+				}
+				n++
+				for _, l := range e.Shipment.Lines {
+					shipped[l.SKU] += l.Quantity
+				}
+			}
+			if n == 0 {
+				t.Fatal("no shipment read")
+			}
+			if d := cmp.Diff(ordered, shipped); d != "" {
+				t.Errorf("units shipped (-ordered +read):\n%s", d)
 			}
 		})
 	}
