@@ -61,6 +61,9 @@ type simWarehouse struct {
 	sim   *wmssim.Server
 	url   string
 	codes map[string]string // SKU → the warehouse's item code
+	// file is the file side of a warehouse the user configured as csv or
+	// edi (nil: rehearsed through the REST simulator).
+	file *fileWarehouse
 }
 
 // env is the world of one scenario: simulators and a hub.
@@ -204,6 +207,14 @@ func newEnv(ctx context.Context, s *Scenario, opt Options) (_ *env, err error) {
 		w.url = u
 		e.whs = append(e.whs, w)
 		e.byID[ws.ID] = w
+		if userWHs != nil && isFileKind(userWHs[i].Connector.Kind) {
+			if err := e.startFileWarehouse(w, userWHs[i].Connector); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := e.fileLimits(); err != nil {
+		return nil, err
 	}
 	e.cfg = e.hubConfig()
 	if err := e.startHub(ctx); err != nil {
@@ -270,6 +281,10 @@ func (e *env) hubConfig() *config.Config {
 		w := &sh.Warehouses[i]
 		w.LocationID = ""
 		w.PollInterval = config.Duration(100 * time.Millisecond)
+		if fw := e.whs[i].file; fw != nil {
+			w.Connector = config.Connector{Kind: fw.kind, Settings: fw.settings}
+			continue
+		}
 		w.Connector = config.Connector{Kind: "rest", Settings: map[string]any{"base_url": e.whs[i].url, "token": simWMSToken}}
 	}
 	c.Reconcile.Interval = fast(c.Reconcile.Interval, time.Second)
@@ -393,6 +408,9 @@ func (e *env) close() {
 		s.Close()
 	}
 	for _, w := range e.whs {
+		if w.file != nil {
+			w.file.close()
+		}
 		w.sim.Close()
 	}
 	if e.shopify != nil {

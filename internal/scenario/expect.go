@@ -176,8 +176,9 @@ func (e *env) observe(ctx context.Context, x Expectation) observation {
 		}
 		n := 0
 		var last string
+		says := strings.ToLower(e.hubNames(k.Says))
 		for _, en := range tl {
-			if strings.Contains(strings.ToLower(en.Kind+": "+en.Message), strings.ToLower(k.Says)) {
+			if strings.Contains(strings.ToLower(en.Kind+": "+en.Message), says) {
 				n++
 				last = en.Kind + ": " + en.Message
 			}
@@ -444,4 +445,24 @@ func (e *env) observeAlert(ctx context.Context, k *AlertExpect) observation {
 	e.alerts.mu.Unlock()
 	return observation{kind: "alert", expected: fmt.Sprintf("%s notices of %s %s", notice, k.Kind, c),
 		observed: fmt.Sprintf("%d delivered (%d notices received by the rehearsal's channel in all)", n, received), ok: c.Holds(n)}
+}
+
+// hubNames rewrites the scenario's warehouse names in a timeline text
+// ("sent to Paris") into the names the hub gives the warehouses standing
+// in for them: with --config, the user's.
+func (e *env) hubNames(says string) string {
+	if e.opt.Config == nil {
+		return says
+	}
+	for i, w := range e.whs {
+		scen := strings.ToUpper(w.id[:1]) + w.id[1:]
+		hub := e.cfg.Shops[0].Warehouses[i].Name
+		if hub == "" {
+			hub = w.hubID
+		}
+		if j := strings.Index(strings.ToLower(says), strings.ToLower(scen)); j >= 0 && hub != scen {
+			says = says[:j] + hub + says[j+len(scen):]
+		}
+	}
+	return says
 }

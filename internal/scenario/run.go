@@ -11,10 +11,12 @@ import (
 	"github.com/crossdock/crossdock/internal/config"
 	"github.com/crossdock/crossdock/internal/connector"
 	"github.com/crossdock/crossdock/internal/connector/shopify"
+	"github.com/crossdock/crossdock/internal/csvfile"
 	"github.com/crossdock/crossdock/internal/mapping"
 	"github.com/crossdock/crossdock/internal/order"
 	"github.com/crossdock/crossdock/internal/shopifysim"
 	"github.com/crossdock/crossdock/internal/wmssim"
+	"github.com/crossdock/crossdock/internal/wmssim/filesim"
 )
 
 // Options configure a run.
@@ -31,6 +33,10 @@ type Options struct {
 	Within time.Duration
 	// Dir holds the scratch databases (default: the system's temp dir).
 	Dir string
+
+	// partnerCSV, when set, alters the CSV profile of the file partners
+	// (tests: a partner that does not speak the hub's dialect).
+	partnerCSV func(*csvfile.Profile)
 }
 
 // Report is the outcome of a run.
@@ -59,8 +65,15 @@ type Result struct {
 	ElapsedMS int64  `json:"elapsed_ms"`
 	// Warehouses maps the scenario's warehouses to the configuration's
 	// (with --config).
-	Warehouses   map[string]string `json:"warehouses,omitempty"`
-	Expectations []Check           `json:"expectations"`
+	Warehouses map[string]string `json:"warehouses,omitempty"`
+	// Transports says how each scenario warehouse was rehearsed (with
+	// --config): "rest", or "csv" / "edi" over SFTP with the user's
+	// profile.
+	Transports map[string]string `json:"transports,omitempty"`
+	// Files are the file partners' counters, per scenario warehouse
+	// rehearsed over files.
+	Files        map[string]filesim.Stats `json:"files,omitempty"`
+	Expectations []Check                  `json:"expectations"`
 }
 
 // Check is one expectation and what was observed.
@@ -113,10 +126,22 @@ func Run(ctx context.Context, s *Scenario, opt Options) (r Result) {
 	}
 	defer e.close()
 	if opt.Config != nil {
-		r.Warehouses = map[string]string{}
+		r.Warehouses, r.Transports = map[string]string{}, map[string]string{}
 		for _, w := range e.whs {
 			r.Warehouses[w.id] = w.hubID
+			r.Transports[w.id] = w.transport()
 		}
+		defer func() {
+			for _, w := range e.whs {
+				if w.file == nil {
+					continue
+				}
+				if r.Files == nil {
+					r.Files = map[string]filesim.Stats{}
+				}
+				r.Files[w.id] = w.file.partner.Stats()
+			}
+		}()
 	}
 	for _, st := range s.Steps {
 		if st.Expect != nil {
@@ -348,9 +373,24 @@ func (e *env) warehouseAction(a *WarehouseAction) error {
 	}
 	if a.Down != nil {
 		w.sim.SetDown(*a.Down)
+		if w.file != nil {
+			if err := w.file.setDown(*a.Down); err != nil {
+				return err
+			}
+		}
 	}
 	if a.DuplicateEvents > 0 {
-		w.sim.SetDuplicateEventRate(float64(a.DuplicateEvents - 1))
+		if w.file != nil {
+			// Files have no event feed to repeat: the file-world repeat is
+			// every shipment file sent twice.
+			w.file.partner.SetResendRate(min(1, float64(a.DuplicateEvents-1)))
+		} else {
+			w.sim.SetDuplicateEventRate(float64(a.DuplicateEvents - 1))
+		}
+	}
+	if w.file != nil && (len(a.Restock) > 0 || len(a.SetStock) > 0 || a.RenameSKU != nil || len(a.Short) > 0) {
+		// A 3PL reports a stock change with its next stock file.
+		defer w.file.partner.SendStock()
 	}
 	if len(a.Short) > 0 {
 		var codes []string
