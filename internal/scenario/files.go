@@ -1,10 +1,8 @@
 package scenario
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/crossdock/crossdock/internal/config"
+	"github.com/crossdock/crossdock/internal/connector/csvwms"
 	"github.com/crossdock/crossdock/internal/connector/ediwms"
 	"github.com/crossdock/crossdock/internal/connector/filefeed"
 	"github.com/crossdock/crossdock/internal/csvfile"
@@ -69,25 +68,6 @@ func (fw *fileWarehouse) describe(id string) string {
 // isFileKind says whether a connector kind exchanges files.
 func isFileKind(kind string) bool { return kind == transportCSV || kind == transportEDI }
 
-// decodeStrict decodes a settings block (a YAML mapping) into out through
-// its JSON form, unknown keys being errors: what csvwms and ediwms do
-// with their "profile" block.
-func decodeStrict(v any, out any) error {
-	if _, ok := v.(map[string]any); !ok {
-		return fmt.Errorf("profile must be a mapping, not %T", v)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(out); err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-	return nil
-}
-
 // partnerDialect returns the partner's CSV profile or X12 identifiers from
 // the user's connector settings, so that the simulated 3PL speaks the
 // user's dialect. A profile option the partner simulator cannot speak is
@@ -101,8 +81,9 @@ func partnerDialect(c config.Connector, whID string) (csvfile.Profile, filesim.E
 		if !ok {
 			return cp, ep, nil // csvwms.DefaultProfile on both sides
 		}
-		if err := decodeStrict(raw, &cp); err != nil {
-			return cp, ep, fmt.Errorf("warehouse %s: csv %w", whID, err)
+		var err error
+		if cp, err = csvwms.DecodeProfile(raw); err != nil {
+			return cp, ep, fmt.Errorf("warehouse %s: %w", whID, err)
 		}
 		if !cp.Header && (cp.Orders != nil || cp.Shipments != nil || cp.Stock != nil || cp.Delimiter != "" || cp.Encoding != "") {
 			return cp, ep, &skipError{fmt.Sprintf("warehouse %s: its csv profile has no header row; the file partner simulator only writes files with one", whID)}
@@ -112,9 +93,9 @@ func partnerDialect(c config.Connector, whID string) (csvfile.Profile, filesim.E
 		if !ok {
 			return cp, ep, fmt.Errorf("warehouse %s: edi profile is required (sender_id, receiver_id)", whID)
 		}
-		var p ediwms.Profile
-		if err := decodeStrict(raw, &p); err != nil {
-			return cp, ep, fmt.Errorf("warehouse %s: edi %w", whID, err)
+		p, err := ediwms.DecodeProfile(raw)
+		if err != nil {
+			return cp, ep, fmt.Errorf("warehouse %s: %w", whID, err)
 		}
 		var unsupported []string
 		if p.TrackingIn != "" && !strings.EqualFold(p.TrackingIn, ediwms.TrackingMAN) {

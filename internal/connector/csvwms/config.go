@@ -48,7 +48,7 @@ func newFromMap(m map[string]any) (*Conn, error) {
 		}
 	}
 	if v, ok := m["profile"]; ok {
-		p, err := decodeProfile(v)
+		p, err := DecodeProfile(v)
 		if err != nil {
 			return nil, err
 		}
@@ -65,9 +65,9 @@ func newFromMap(m map[string]any) (*Conn, error) {
 	return c, nil
 }
 
-// decodeProfile decodes a profile block strictly (unknown keys are errors)
+// DecodeProfile decodes a profile block strictly (unknown keys are errors)
 // through its JSON form.
-func decodeProfile(v any) (csvfile.Profile, error) {
+func DecodeProfile(v any) (csvfile.Profile, error) {
 	var p csvfile.Profile
 	if _, ok := v.(map[string]any); !ok {
 		return p, fmt.Errorf("csvwms: profile must be a mapping, not %T", v)

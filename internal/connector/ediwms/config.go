@@ -212,7 +212,7 @@ func newFromMap(m map[string]any) (*Conn, error) {
 	if !ok {
 		return nil, errors.New("ediwms: profile is required (at least sender_id and receiver_id)")
 	}
-	if cfg.Profile, err = decodeProfile(v); err != nil {
+	if cfg.Profile, err = DecodeProfile(v); err != nil {
 		return nil, err
 	}
 	if cfg.Drop, err = mc.OpenDrop(); err != nil {
@@ -226,9 +226,9 @@ func newFromMap(m map[string]any) (*Conn, error) {
 	return c, nil
 }
 
-// decodeProfile decodes a profile block strictly (unknown keys are errors)
+// DecodeProfile decodes a profile block strictly (unknown keys are errors)
 // through its JSON form.
-func decodeProfile(v any) (Profile, error) {
+func DecodeProfile(v any) (Profile, error) {
 	var p Profile
 	if _, ok := v.(map[string]any); !ok {
 		return p, fmt.Errorf("ediwms: profile must be a mapping, not %T", v)
