@@ -170,7 +170,7 @@ func TestHubShipsThroughTryton(t *testing.T) {
 		}
 		select {
 		case <-e.ctx.Done():
-			t.Fatalf("orders not fulfilled in Shopify; Tryton shipped %d shipments: %v; hub: %s", len(byRef), byRef, e.hubState(orders))
+			t.Fatalf("orders not fulfilled in Shopify; Tryton shipped %d shipments: %v; hub: %s", len(byRef), byRef, e.hubState(t, orders))
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
@@ -236,9 +236,9 @@ func fulfilled(s *shopifysim.Server, orders []string) bool {
 
 // hubState is the hub's dead letters and the timelines of the orders not
 // fulfilled, for failure messages.
-func (e *e2e) hubState(orders []string) string {
+func (e *e2e) hubState(t testing.TB, orders []string) string {
 	var b strings.Builder
-	paths := []string{"/api/v1/deadletters"}
+	paths := []string{"/api/v1/deadletters", "/api/v1/connectors"}
 	for _, id := range orders {
 		if o, ok := e.sims.Shopify.Order(id); !ok || o.DisplayFulfillmentStatus != "FULFILLED" {
 			paths = append(paths, "/api/v1/orders/timeline?shop="+url.QueryEscape(demo.ShopDomain)+"&id="+url.QueryEscape(id))
@@ -254,6 +254,9 @@ func (e *e2e) hubState(orders []string) string {
 		resp.Body.Close()
 		fmt.Fprintf(&b, "%s: %s\n", path, body)
 	}
+	// Tryton's side of the feed: each shipment's state and write_date, to
+	// compare with the hub's feed cursor (in /api/v1/connectors above).
+	fmt.Fprintf(&b, "tryton shipments: %s\n", e.op.Shipments(t, e.wh))
 	fmt.Fprintf(&b, "hub warnings:\n%s", e.logs)
 	return b.String()
 }

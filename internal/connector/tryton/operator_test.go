@@ -398,3 +398,17 @@ func (o *Operator) Deactivate(t testing.TB, product int64) {
 	t.Helper()
 	o.call(t, "product.product", "write", nil, nil, []int64{product}, map[string]any{"active": false})
 }
+
+// Shipments lists the warehouse's customer shipments (id, reference,
+// state, write_date) for a failing test's report.
+func (o *Operator) Shipments(t testing.TB, wh Warehouse) string {
+	var rows []struct {
+		ID        int64  `json:"id"`
+		Reference text   `json:"reference"`
+		State     string `json:"state"`
+		WriteDate any    `json:"write_date"`
+	}
+	ids := o.search(t, "stock.shipment.out", cond("warehouse", "=", wh.ID))
+	o.call(t, "stock.shipment.out", "read", nil, &rows, ids, []string{"reference", "state", "write_date"})
+	return fmt.Sprintf("%+v", rows)
+}
