@@ -37,10 +37,6 @@ const (
 	sftpUser          = "crossdock"
 )
 
-// transportKeys are the connector settings that say where and how to
-// connect (filefeed's transport keys): the rehearsal replaces them.
-var transportKeys = []string{"transport", "dir", "address", "user", "password", "private_key", "host_key", "insecure_ignore_host_key", "stable_after"}
-
 // fileWarehouse is the file side of a csv or edi warehouse: an SFTP
 // server on a scratch directory and the simulated 3PL working on it.
 type fileWarehouse struct {
@@ -160,7 +156,7 @@ func (e *env) startFileWarehouse(w *simWarehouse, c config.Connector) error {
 	if s == nil {
 		s = map[string]any{}
 	}
-	for _, k := range transportKeys {
+	for _, k := range filefeed.ConnectionKeys() { // the rest (profile, folders) is the user's
 		delete(s, k)
 	}
 	s["transport"], s["address"], s["user"], s["password"] = "sftp", fw.sftp.Addr(), sftpUser, fw.password

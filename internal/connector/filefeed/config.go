@@ -29,6 +29,17 @@ var transportKeys = map[string][]string{
 	"sftp":  {"address", "user", "password", "private_key", "host_key", "insecure_ignore_host_key"},
 }
 
+// ConnectionKeys are the settings that say where and how a file connector
+// connects: "transport" and every transport's own keys (a rehearsal
+// replaces them and keeps the rest).
+func ConnectionKeys() []string {
+	keys := []string{"transport"}
+	for _, t := range []string{"local", "sftp"} {
+		keys = append(keys, transportKeys[t]...)
+	}
+	return keys
+}
+
 // MapConfig holds the transport, folder and stable_after keys read from a
 // connector's decoded configuration block by ParseMap.
 type MapConfig struct {
