@@ -79,13 +79,15 @@
 // retry after LoginRetryDelay. UserError and UserWarning answers (Tryton
 // refused the data) are permanent and wrap an *RPCError.
 //
-// The cursor relies on write_date following commit order. It does on
-// Tryton's SQLite backend (what scripts/tryton-up.sh sets up): writers are
-// serialized and the timestamp is taken at a transaction's first write, with
-// the lock held. On Tryton's PostgreSQL backend write_date is the
-// transaction's start time, so a shipment written by a long transaction that
-// commits after a later one was read could be skipped; that backend would
-// need a lag window on the cursor, which this connector does not have.
+// write_date does not strictly follow commit order: on Tryton's PostgreSQL
+// backend it is the transaction's start time, and on its SQLite backend
+// (what scripts/tryton-up.sh sets up) trytond's NOW() is fixed at its first
+// use in a transaction, which may come before the write lock is taken. A
+// shipment committed by a long transaction after the feed read a later one
+// would be skipped by a plain cursor, so Events also looks again, on each
+// call, at the shipments dated within FeedOverlap (default 2 minutes)
+// before the cursor and returns the events it has not returned yet
+// (TestLateCommittedShipmentIsReported).
 //
 // Known limits: Tryton's address has no phone or e-mail field, so neither
 // is sent; a country Tryton does not know (see trytond_import_countries) is

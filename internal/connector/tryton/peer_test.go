@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -177,5 +178,52 @@ func TestItems(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("items (-want +got):\n%s", d)
+	}
+}
+
+// TestLateCommittedShipmentIsReported: Tryton dates a write when its
+// transaction starts, so a shipment can commit after the feed's cursor
+// passed its write_date. A feed whose cursor is a second past the
+// shipment still reports it once (from a fresh connector, as after a
+// restart), not again on the next call, and not at all once the cursor is
+// further past it than the overlap.
+func TestLateCommittedShipmentIsReported(t *testing.T) {
+	t.Parallel()
+	p := tryton.RequirePeer(t)
+	op := tryton.NewOperator(p)
+	wh := op.NewWarehouse(t)
+	conn := func() *tryton.Connector {
+		c, err := tryton.NewFromMap(p.Settings("", wh.Code))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	op.SetStock(t, wh, map[string]int{"LATE-A": 5})
+	o := connectortest.NewOrder(connectortest.Ref("late"), order.Line{SKU: "LATE-A", Quantity: 1})
+	if _, err := conn().SubmitOrder(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	op.Settle(t, wh, tryton.SettleOptions{StopAt: "packed"})
+	evs, _ := connectortest.Drain(t, conn(), "", connectortest.PageSize)
+	if len(evs) != 1 || evs[0].Type != connector.EventPacked {
+		t.Fatalf("events = %+v, want one packed event", evs)
+	}
+	packed := evs[0]
+	past := func(d time.Duration) string { return packed.At.Add(d).UTC().Format(time.RFC3339Nano) + "|0" }
+
+	c := conn()
+	got, next, err := c.Events(t.Context(), past(time.Second), connectortest.PageSize)
+	if err != nil || len(got) != 1 || got[0].ID != packed.ID {
+		t.Fatalf("cursor 1 s past the shipment: %+v, %v; want %s reported late", got, err, packed.ID)
+	}
+	if next != past(time.Second) {
+		t.Errorf("a late event moved the cursor to %q", next)
+	}
+	if again, _, err := c.Events(t.Context(), next, connectortest.PageSize); err != nil || len(again) != 0 {
+		t.Errorf("next call: %+v, %v; want nothing (already reported)", again, err)
+	}
+	if far, _, err := conn().Events(t.Context(), past(tryton.DefaultFeedOverlap+time.Minute), connectortest.PageSize); err != nil || len(far) != 0 {
+		t.Errorf("cursor past the overlap: %+v, %v; want nothing", far, err)
 	}
 }

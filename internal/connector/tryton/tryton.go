@@ -30,6 +30,12 @@ const (
 	// DefaultPageSize is the page size of Events when the caller passes no
 	// limit.
 	DefaultPageSize = 200
+	// DefaultFeedOverlap is how far before the feed's cursor Events looks
+	// again for shipments it has not reported: Tryton stamps write_date
+	// when a transaction starts (PostgreSQL's CURRENT_TIMESTAMP, trytond's
+	// NOW() on SQLite), so a long transaction can commit a shipment dated
+	// before one the feed has already passed.
+	DefaultFeedOverlap = 2 * time.Minute
 )
 
 // readBatch bounds the ids read in one call.
@@ -69,6 +75,9 @@ type Config struct {
 	Timeout time.Duration
 	// HTTPClient sends the requests; nil means a new client.
 	HTTPClient *http.Client
+	// FeedOverlap is how far before the cursor Events looks again for
+	// late-committed shipments; zero means DefaultFeedOverlap.
+	FeedOverlap time.Duration
 }
 
 // Connector implements connector.WMS and connector.ItemMaster on a Tryton
@@ -79,6 +88,10 @@ type Connector struct {
 
 	mu  sync.Mutex
 	env *environment // resolved on first use
+	// reported holds the events Events returned (id → the shipment's
+	// write_date) while they are within the overlap before the cursor, so
+	// that a late look returns only what it had not reported.
+	reported map[string]time.Time
 }
 
 var (
@@ -123,6 +136,12 @@ func New(cfg Config) (*Connector, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
+	if cfg.FeedOverlap < 0 {
+		return nil, fmt.Errorf("tryton: negative feed overlap %s", cfg.FeedOverlap)
+	}
+	if cfg.FeedOverlap == 0 {
+		cfg.FeedOverlap = DefaultFeedOverlap
+	}
 	if cfg.Warehouse == "" {
 		cfg.Warehouse = DefaultWarehouse
 	}
@@ -133,7 +152,7 @@ func New(cfg Config) (*Connector, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	return &Connector{cfg: cfg, rpc: newRPCClient(strings.TrimRight(u.String(), "/"), cfg.Database, cfg.User, cfg.Password, cfg.Timeout, hc)}, nil
+	return &Connector{cfg: cfg, reported: map[string]time.Time{}, rpc: newRPCClient(strings.TrimRight(u.String(), "/"), cfg.Database, cfg.User, cfg.Password, cfg.Timeout, hc)}, nil
 }
 
 // NewFromMap returns a connector from a decoded configuration block with
@@ -770,6 +789,13 @@ func parseCursor(s string) (cursor, error) {
 // (write_date, id) order: the event of the shipment's current state. Event
 // IDs are "<shipment id>:<event type>", so reading again gives the same IDs.
 // Shipments without a reference (not sent by the hub) are not reported.
+//
+// Tryton dates a write when its transaction starts, so a shipment can
+// commit after the feed passed its write_date. Each call therefore also
+// looks at the shipments dated up to FeedOverlap before the cursor and
+// returns, after the page and within limit, the events it has not
+// returned yet (in this process: after a restart the hub deduplicates the
+// few it sees again by event ID). The cursor moves with the page only.
 func (c *Connector) Events(ctx context.Context, cur string, limit int) ([]connector.Event, string, error) {
 	wrap := func(err error) error { return fmt.Errorf("tryton: events: %w", err) }
 	pos, err := parseCursor(cur)
@@ -783,28 +809,43 @@ func (c *Connector) Events(ctx context.Context, cur string, limit int) ([]connec
 	if err != nil {
 		return nil, cur, wrap(err)
 	}
-	domain := []any{
+	base := []any{
 		cond("warehouse", "=", env.warehouse),
 		cond("reference", "!=", nil),
 		cond("reference", "!=", ""),
 		cond("write_date", "!=", nil),
 		cond("state", "in", []string{"waiting", "assigned", "picked", "packed", "done", "cancelled"}),
 	}
+	order := [][2]string{{"write_date", "ASC"}, {"id", "ASC"}}
+	domain := base
 	if cur != "" {
 		at := dateTime{pos.at}
-		domain = append(domain, []any{"OR",
+		domain = append(slices.Clone(base), []any{"OR",
 			[]any{cond("write_date", ">", at)},
 			[]any{cond("write_date", "=", at), cond("id", ">", pos.id)},
 		})
 	}
-	ids, err := c.search(ctx, "stock.shipment.out", domain, [][2]string{{"write_date", "ASC"}, {"id", "ASC"}}, limit)
+	ids, err := c.search(ctx, "stock.shipment.out", domain, order, limit)
 	if err != nil {
 		return nil, cur, wrap(err)
 	}
-	if len(ids) == 0 {
+	var late []int64
+	if cur != "" && len(ids) < limit {
+		// At or before the cursor, within the overlap.
+		lateDomain := append(slices.Clone(base),
+			cond("write_date", ">=", dateTime{pos.at.Add(-c.cfg.FeedOverlap)}),
+			[]any{"OR",
+				[]any{cond("write_date", "<", dateTime{pos.at})},
+				[]any{cond("write_date", "=", dateTime{pos.at}), cond("id", "<=", pos.id)},
+			})
+		if late, err = c.search(ctx, "stock.shipment.out", lateDomain, order, limit); err != nil {
+			return nil, cur, wrap(err)
+		}
+	}
+	if len(ids) == 0 && len(late) == 0 {
 		return nil, cur, nil
 	}
-	rows, err := read[shipmentRow](ctx, c, nil, "stock.shipment.out", ids, shipmentFields...)
+	rows, err := read[shipmentRow](ctx, c, nil, "stock.shipment.out", append(slices.Clone(ids), late...), shipmentFields...)
 	if err != nil {
 		return nil, cur, wrap(err)
 	}
@@ -812,11 +853,15 @@ func (c *Connector) Events(ctx context.Context, cur string, limit int) ([]connec
 	for _, r := range rows {
 		byID[r.ID] = r
 	}
-	shipments, err := c.shipments(ctx, rows)
-	if err != nil {
-		return nil, cur, wrap(err)
+	c.mu.Lock()
+	reported := maps.Clone(c.reported)
+	c.mu.Unlock()
+	// The page, then the late shipments not reported yet, within limit.
+	type pick struct {
+		row shipmentRow
+		typ connector.EventType
 	}
-	var evs []connector.Event
+	var picks []pick
 	next := pos
 	for _, id := range ids { // search order, not read order
 		r, ok := byID[id]
@@ -824,15 +869,45 @@ func (c *Connector) Events(ctx context.Context, cur string, limit int) ([]connec
 			return nil, cur, wrap(fmt.Errorf("shipment %d vanished between search and read", id))
 		}
 		next = cursor{at: r.WriteDate.Time, id: r.ID}
-		typ, ok := eventType(r.State)
-		if !ok {
-			continue
+		if typ, ok := eventType(r.State); ok {
+			picks = append(picks, pick{r, typ})
 		}
+	}
+	for _, id := range late {
+		r, ok := byID[id]
+		if !ok || len(picks) >= limit {
+			continue // gone since the search, or no room left: next call
+		}
+		if typ, ok := eventType(r.State); ok && reported[fmt.Sprintf("%d:%s", r.ID, typ)].IsZero() {
+			picks = append(picks, pick{r, typ})
+		}
+	}
+	var need []shipmentRow
+	for _, p := range picks {
+		need = append(need, p.row)
+	}
+	shipments, err := c.shipments(ctx, need)
+	if err != nil {
+		return nil, cur, wrap(err)
+	}
+	evs := make([]connector.Event, 0, len(picks))
+	for _, p := range picks {
+		r := p.row
 		evs = append(evs, connector.Event{
-			ID: fmt.Sprintf("%d:%s", r.ID, typ), Type: typ, ExternalRef: string(r.Reference),
+			ID: fmt.Sprintf("%d:%s", r.ID, p.typ), Type: p.typ, ExternalRef: string(r.Reference),
 			At: r.WriteDate.Time, Shipment: shipments[r.ID],
 		})
 	}
+	c.mu.Lock()
+	for _, e := range evs {
+		c.reported[e.ID] = e.At
+	}
+	for id, at := range c.reported { // keep only what a later late look can meet
+		if at.Before(next.at.Add(-c.cfg.FeedOverlap)) {
+			delete(c.reported, id)
+		}
+	}
+	c.mu.Unlock()
 	return evs, next.String(), nil
 }
 
