@@ -845,6 +845,28 @@ func (c *Connector) Events(ctx context.Context, cur string, limit int) ([]connec
 	if len(ids) == 0 && len(late) == 0 {
 		return nil, cur, nil
 	}
+	c.mu.Lock()
+	reported := maps.Clone(c.reported)
+	c.mu.Unlock()
+	// The late shipments are read in full only when they have an event
+	// not reported yet (usually none): first their state alone.
+	if len(late) > 0 {
+		brief, err := read[shipmentRow](ctx, c, nil, "stock.shipment.out", late, "state", "write_date")
+		if err != nil {
+			return nil, cur, wrap(err)
+		}
+		state := make(map[int64]string, len(brief))
+		for _, r := range brief {
+			state[r.ID] = r.State
+		}
+		var unreported []int64
+		for _, id := range late { // search order
+			if typ, ok := eventType(state[id]); ok && reported[fmt.Sprintf("%d:%s", id, typ)].IsZero() {
+				unreported = append(unreported, id)
+			}
+		}
+		late = unreported
+	}
 	rows, err := read[shipmentRow](ctx, c, nil, "stock.shipment.out", append(slices.Clone(ids), late...), shipmentFields...)
 	if err != nil {
 		return nil, cur, wrap(err)
@@ -853,9 +875,6 @@ func (c *Connector) Events(ctx context.Context, cur string, limit int) ([]connec
 	for _, r := range rows {
 		byID[r.ID] = r
 	}
-	c.mu.Lock()
-	reported := maps.Clone(c.reported)
-	c.mu.Unlock()
 	// The page, then the late shipments not reported yet, within limit.
 	type pick struct {
 		row shipmentRow
