@@ -11,6 +11,7 @@ import (
 	"github.com/crossdock/crossdock/internal/dispatch"
 	"github.com/crossdock/crossdock/internal/filedrop"
 	"github.com/crossdock/crossdock/internal/order"
+	"github.com/crossdock/crossdock/internal/shopifysim"
 	"github.com/crossdock/crossdock/internal/wmssim/filesim"
 )
 
@@ -176,17 +177,27 @@ func (w *Warehouse) Endpoint() string {
 	return "rest " + w.URL
 }
 
-// annotate adds the Shopify order and fulfillment order ids to an order a
-// file warehouse read (a 940 carries neither), from the Shopify
-// simulator's state, so that Summarize joins it like a REST order. The
-// hub's external reference is "CD-" and the fulfillment order's number.
-func (s *Sims) annotate(o *order.WarehouseOrder) {
+// annotate adds the Shopify ids to an order a file warehouse read; see
+// AddShopifyIDs.
+func (s *Sims) annotate(o *order.WarehouseOrder) { AddShopifyIDs(s.Shopify, o) }
+
+// AddShopifyIDs adds the Shopify order and fulfillment order ids to an
+// order a simulated file warehouse read (a 940 or a CSV order carries
+// neither), from the Shopify simulator's state, so that reports and
+// expectations join it like a REST order. The hub's external reference is
+// "CD-" and the fulfillment order's number, "-R<n>" added for a resend
+// after an edit.
+func AddShopifyIDs(shop *shopifysim.Server, o *order.WarehouseOrder) {
 	if o.OrderID != "" && o.FulfillmentOrderID != "" {
 		return
 	}
-	for _, so := range s.Shopify.Orders() {
+	base := o.ExternalRef
+	if i := strings.LastIndex(base, "-R"); i > 0 {
+		base = base[:i]
+	}
+	for _, so := range shop.Orders() {
 		for _, fo := range so.FulfillmentOrders {
-			if dispatch.ExternalRef(fo.ID) == o.ExternalRef {
+			if dispatch.ExternalRef(fo.ID) == base {
 				if o.OrderID == "" {
 					o.OrderID = so.ID
 				}

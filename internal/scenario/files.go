@@ -16,7 +16,7 @@ import (
 	"github.com/crossdock/crossdock/internal/connector/ediwms"
 	"github.com/crossdock/crossdock/internal/connector/filefeed"
 	"github.com/crossdock/crossdock/internal/csvfile"
-	"github.com/crossdock/crossdock/internal/dispatch"
+	"github.com/crossdock/crossdock/internal/demo"
 	"github.com/crossdock/crossdock/internal/filedrop"
 	"github.com/crossdock/crossdock/internal/order"
 	"github.com/crossdock/crossdock/internal/sftpd"
@@ -148,7 +148,7 @@ func (e *env) startFileWarehouse(w *simWarehouse, c config.Connector) error {
 	fw.partner, err = filesim.New(filesim.Config{Sim: w.sim, Token: simWMSToken, Drop: drop, Protocol: c.Kind,
 		Inbox: str("out", filefeed.DefaultOut), Outbox: str("in", filefeed.DefaultIn),
 		CSV: csvProfile, EDI: ediProfile, PollInterval: filePollInterval, StockInterval: fileStockInterval,
-		Annotate: e.annotate, Now: e.clock.Now, Logger: e.log})
+		Annotate: func(o *order.WarehouseOrder) { demo.AddShopifyIDs(e.shopify, o) }, Now: e.clock.Now, Logger: e.log})
 	if err != nil {
 		return fmt.Errorf("scenario: file partner for %s: %w", w.hubID, err)
 	}
@@ -222,30 +222,6 @@ func (fw *fileWarehouse) close() {
 	}
 	if fw.sftp != nil {
 		fw.sftp.Stop()
-	}
-}
-
-// annotate adds the Shopify order and fulfillment order ids to an order a
-// file warehouse read (its file carries neither), from the Shopify
-// simulator's state, so that wms_order expectations find it. The hub's
-// external reference is "CD-<fulfillment order id>", "-R<n>" for a resend.
-func (e *env) annotate(o *order.WarehouseOrder) {
-	if o.OrderID != "" && o.FulfillmentOrderID != "" {
-		return
-	}
-	base, _, _ := strings.Cut(o.ExternalRef, "-R")
-	for _, so := range e.shopify.Orders() {
-		for _, fo := range so.FulfillmentOrders {
-			if dispatch.ExternalRef(fo.ID) == base {
-				if o.OrderID == "" {
-					o.OrderID = so.ID
-				}
-				if o.FulfillmentOrderID == "" {
-					o.FulfillmentOrderID = fo.ID
-				}
-				return
-			}
-		}
 	}
 }
 
