@@ -37,6 +37,8 @@ func TestChaosSoak(t *testing.T) {
 		"--db-dir", filepath.Join(dir, "run"))
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
+	// Its own struct rather than chaos.Result: the JSON field names are the
+	// contract users' scripts read, so the test decodes them by name.
 	var res struct {
 		Orders                 int      `json:"orders"`
 		OrdersCreated          int      `json:"orders_created"`
